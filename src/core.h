@@ -1,0 +1,264 @@
+/* Internal structures of the stack: the host, sockets and connections.
+ * Only src/ includes this; the public API is include/synack/synack.h. */
+#ifndef SYNACK_CORE_H
+#define SYNACK_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "stack/wheel.h"
+#include "synack/synack.h"
+#include "wire/wire.h"
+
+/* ---- sequence arithmetic (RFC 9293 §3.4): compare as a signed difference ---- */
+static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline bool seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static inline bool seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+static inline bool seq_ge(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+/* a <= x < b, modulo 2^32 */
+static inline bool seq_in(uint32_t x, uint32_t a, uint32_t b) { return x - a < b - a; }
+
+#define TCPF(s) (1u << (s))
+
+/* ---- byte rings: send and receive buffers, allocated only while they hold data ---- */
+struct ring {
+	uint8_t *buf;     /* NULL while empty */
+	uint32_t cap;     /* bytes allocated: a power of two, or 0 */
+	uint32_t head;    /* index of the first byte */
+	uint32_t len;     /* bytes held */
+};
+
+/* Out-of-order data waiting for a gap to fill: a short list of segments,
+ * allocated as they arrive, freed as they are delivered or dropped. */
+struct ofo_seg {
+	struct ofo_seg *next;
+	uint32_t seq, len;
+	bool fin;
+	uint8_t data[];
+};
+
+/* ---- a socket: unbound, bound, listening, or a connection ---- */
+
+enum {
+	SOCKF_NONBLOCK = 1 << 0,
+	SOCKF_REUSEADDR = 1 << 1,
+	SOCKF_KEEPALIVE = 1 << 2,
+	SOCKF_NODELAY = 1 << 3,
+	SOCKF_LINGER = 1 << 4,
+	SOCKF_BOUND = 1 << 5,     /* bind() or an automatic bind holds a port */
+	SOCKF_USER_BOUND = 1 << 6, /* the port came from bind() (not ephemeral) */
+	SOCKF_ORPHAN = 1 << 7,    /* close() called: no descriptor, no reader */
+	SOCKF_SHUT_RD = 1 << 8,
+	SOCKF_SHUT_WR = 1 << 9,   /* FIN queued (shutdown or close) */
+	SOCKF_FIN_RCVD = 1 << 11,
+	SOCKF_IN_READY = 1 << 12, /* on the ready list */
+	SOCKF_HASHED = 1 << 13,   /* in the connection table */
+	SOCKF_TS = 1 << 14,       /* timestamps negotiated */
+	SOCKF_SACK = 1 << 15,     /* SACK negotiated */
+	SOCKF_WSCALE = 1 << 16,   /* window scaling negotiated */
+	SOCKF_PINGPONG = 1 << 17, /* interactive: delay ACKs to piggyback them */
+	SOCKF_ACK_NOW = 1 << 18,  /* an ACK must go out at the end of input */
+	SOCKF_WAS_ESTAB = 1 << 19,/* reached ESTABLISHED once (for errors) */
+	SOCKF_ACCEPTED = 1 << 20, /* left the accept queue */
+	SOCKF_GOT_DATA = 1 << 21, /* data has arrived (quick-ACK mode started) */
+};
+
+struct listen_q;
+
+/* What connect() remembers, as Linux's struct socket state does. */
+enum { SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED };
+
+struct sk_sock {
+	/* connection table: 4-tuple, chained */
+	struct sk_sock *hnext;
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+
+	int fd;                 /* -1 when no descriptor refers to it */
+	uint8_t state;          /* enum sk_tcp_state */
+	uint8_t so_error;       /* pending error (positive errno), reported once */
+	uint8_t err_soft;       /* ICMP error kept for a later timeout (RFC 1122 §4.2.3.9) */
+	uint8_t probes;         /* keepalive or zero-window probes unanswered */
+	uint8_t ss;             /* the descriptor's view: SS_UNCONNECTED, ... */
+	uint8_t snd_wscale, rcv_wscale;
+	uint32_t flags;         /* SOCKF_* */
+
+	struct wheel_timer timer;  /* the one timer of this socket */
+	uint64_t rtx_at_ns;        /* retransmission / persist, or 0 */
+	uint64_t delack_at_ns;     /* delayed ACK, or 0 */
+	uint64_t idle_at_ns;       /* keepalive, FIN_WAIT_2, TIME_WAIT, or 0 */
+
+	struct sk_sock *port_next, **port_pprev; /* owners of a bound port */
+	struct sk_sock *qnext, **qpprev; /* in a listener's queue */
+	struct sk_sock *rnext;  /* on the ready list */
+	struct sk_sock *parent; /* the listener, until accepted */
+	struct listen_q *lq;    /* listeners only */
+
+	/* RFC 9293 §3.3.1 send and receive sequence variables */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+	uint32_t snd_sml;       /* end of the last small segment sent (Nagle, Minshall) */
+	uint32_t irs, rcv_nxt, rcv_wnd, rcv_wup; /* window rcv_wnd advertised at rcv_wup */
+	uint32_t rcv_ssthresh;
+	uint16_t mss_cache;     /* bytes of data per segment we send */
+	uint16_t rcv_mss;       /* the peer's segment size as seen */
+	uint16_t adv_mss;       /* what we announced */
+	uint16_t user_mss;      /* TCP_MAXSEG, or 0 */
+
+	/* RFC 6298 round-trip estimate, microseconds */
+	uint32_t srtt_us, rttvar_us, rto_ms;
+	uint32_t rtt_seq;       /* timing this sequence number (Karn), if rtt_start_ns */
+	uint64_t rtt_start_ns;
+	uint64_t retrans_stamp_ns; /* first (re)transmission of the head, for give-up */
+	uint8_t retransmits, backoff;
+	uint8_t quickacks;
+	uint8_t syn_retries;    /* TCP_SYNCNT, or 0 */
+	uint32_t cwnd, ssthresh; /* segments */
+	uint32_t cwnd_cnt;
+
+	/* RFC 7323 timestamps */
+	uint32_t ts_recent, ts_offset;
+
+	struct ring snd, rcv;
+	struct ofo_seg *ofo;
+	uint32_t ofo_bytes;
+	int sndbuf, rcvbuf;     /* SO_SNDBUF/SO_RCVBUF as getsockopt reports them */
+	int keepidle_s, keepintvl_s, keepcnt;
+	int linger_s;
+	int user_timeout_ms;
+	int linger2_s;
+	uint64_t lrcvtime_ns;   /* last segment received */
+	uint64_t lsndtime_ns;   /* last data sent */
+};
+
+/* A listener's queues (RFC 9293 leaves them to the implementation; these
+ * are Linux's, BEHAVIOR.md L2): half-open connections and complete ones. */
+struct listen_q {
+	int backlog;            /* min(listen backlog, somaxconn) */
+	int syn_count, acc_count;
+	struct sk_sock *acc_head, *acc_tail; /* complete, waiting for accept() */
+	struct sk_sock *syn_head;            /* half-open (SYN_RECV), any order */
+};
+
+/* ---- the host ---- */
+
+struct port_bucket {
+	struct port_bucket *next;
+	uint16_t port;
+	struct sk_sock *owners;
+};
+
+struct sk_stack {
+	struct sk_config cfg;
+	uint64_t now_ns;
+	uint64_t mib[SK_MIB_COUNT];
+	struct wheel wheel;
+
+	/* connections by 4-tuple: chained hash, grows by doubling */
+	struct sk_sock **ehash;
+	uint32_t ehash_mask, ehash_count;
+	/* listeners by local port */
+	struct sk_sock **lhash;
+	uint32_t lhash_mask, lhash_count;
+	/* bound ports */
+	struct port_bucket **bhash;
+	uint32_t bhash_mask, bhash_count;
+
+	/* descriptors: table and a bitmap of those in use */
+	struct sk_sock **fds;
+	uint64_t *fd_used;
+	int fd_cap, fd_low_word;
+
+	/* readiness changes, oldest first */
+	struct sk_sock *ready_head, *ready_tail;
+
+	uint64_t hash_key[2];   /* keys the tables (per stack, from the seed) */
+	uint64_t isn_key[2];    /* RFC 6528 secret */
+	uint32_t port_perturb[256]; /* RFC 6056 algorithm 4 table */
+	uint64_t challenge_window_start_ns;
+	uint32_t challenge_count;
+
+	uint8_t pkt[65536];     /* scratch for building one outgoing packet */
+};
+
+/* ---- stack.c ---- */
+void *sk_alloc(struct sk_stack *st, size_t size);
+void sk_free(struct sk_stack *st, void *p, size_t size);
+void stack_emit(struct sk_stack *st, size_t len); /* st->pkt holds an IPv4 packet */
+void stack_event_state(struct sk_stack *st, struct sk_sock *s, int old_state);
+void stack_event_drop(struct sk_stack *st, enum sk_counter c,
+		      uint32_t saddr, uint16_t sport, uint16_t dport);
+uint64_t siphash24(const uint64_t key[2], const void *data, size_t len);
+static inline void mib_inc(struct sk_stack *st, enum sk_counter c) { st->mib[c]++; }
+
+/* tables (table.c) */
+int table_init(struct sk_stack *st);
+void table_free(struct sk_stack *st);
+struct sk_sock *ehash_lookup(struct sk_stack *st, uint32_t laddr, uint16_t lport,
+			     uint32_t raddr, uint16_t rport);
+int ehash_insert(struct sk_stack *st, struct sk_sock *s);
+void ehash_remove(struct sk_stack *st, struct sk_sock *s);
+struct sk_sock *lhash_lookup(struct sk_stack *st, uint16_t port);
+int lhash_insert(struct sk_stack *st, struct sk_sock *s);
+void lhash_remove(struct sk_stack *st, struct sk_sock *s);
+int port_bind(struct sk_stack *st, struct sk_sock *s, uint16_t port);
+void port_unbind(struct sk_stack *st, struct sk_sock *s);
+int port_check_bind(struct sk_stack *st, const struct sk_sock *s, uint16_t port);
+int port_connect(struct sk_stack *st, struct sk_sock *s); /* ephemeral port, RFC 6056 */
+int fd_alloc(struct sk_stack *st, struct sk_sock *s);
+void fd_release(struct sk_stack *st, int fd);
+struct sk_sock *fd_get(struct sk_stack *st, int fd);
+
+/* ---- sockets (sock.c) ---- */
+struct sk_sock *sock_new(struct sk_stack *st);
+void sock_set_state(struct sk_stack *st, struct sk_sock *s, int state);
+void sock_done(struct sk_stack *st, struct sk_sock *s); /* CLOSE: unhash, free if orphan */
+void sock_destroy(struct sk_stack *st, struct sk_sock *s);
+void sock_wake(struct sk_stack *st, struct sk_sock *s);
+void sock_rearm(struct sk_stack *st, struct sk_sock *s);
+void sock_set_error(struct sk_stack *st, struct sk_sock *s, int err);
+
+/* rings (ring.c) */
+int ring_write(struct sk_stack *st, struct ring *r, const void *p, uint32_t n, uint32_t limit);
+void ring_peek(const struct ring *r, uint32_t off, void *p, uint32_t n);
+void ring_drop(struct sk_stack *st, struct ring *r, uint32_t n);
+void ring_free(struct sk_stack *st, struct ring *r);
+static inline uint32_t ring_room(const struct ring *r, uint32_t limit)
+{
+	return r->len >= limit ? 0 : limit - r->len;
+}
+
+/* ---- TCP (tcp_*.c) ---- */
+void tcp_input(struct sk_stack *st, const struct ip4_hdr *ip, const uint8_t *seg, size_t len);
+void tcp_icmp_error(struct sk_stack *st, const struct icmp_msg *m);
+void tcp_timer(struct sk_stack *st, struct sk_sock *s);
+int tcp_connect(struct sk_stack *st, struct sk_sock *s);
+void tcp_output(struct sk_stack *st, struct sk_sock *s);
+void tcp_send_ack(struct sk_stack *st, struct sk_sock *s);
+void tcp_send_fin(struct sk_stack *st, struct sk_sock *s);
+void tcp_send_reset(struct sk_stack *st, struct sk_sock *s);
+void tcp_send_synack(struct sk_stack *st, struct sk_sock *s);
+void tcp_reset_reply(struct sk_stack *st, const struct ip4_hdr *ip, const struct tcp_seg *seg);
+void tcp_close(struct sk_stack *st, struct sk_sock *s);
+void tcp_listen_stop(struct sk_stack *st, struct sk_sock *l);
+void tcp_abort(struct sk_stack *st, struct sk_sock *s, int err);
+void tcp_init_sock(struct sk_stack *st, struct sk_sock *s);
+void tcp_rcv_space_changed(struct sk_stack *st, struct sk_sock *s);
+uint32_t tcp_isn(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+uint32_t tcp_now_ts(const struct sk_stack *st, const struct sk_sock *s);
+uint32_t tcp_select_window(struct sk_stack *st, struct sk_sock *s);
+int tcp_rcvbuf_limit(const struct sk_stack *st, const struct sk_sock *s);
+int tcp_sndbuf_limit(const struct sk_stack *st, const struct sk_sock *s);
+void tcp_set_timer(struct sk_stack *st, struct sk_sock *s);
+void tcp_time_wait(struct sk_stack *st, struct sk_sock *s);
+void tcp_timewait_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr *ip,
+			const struct tcp_seg *seg);
+void tcp_init_rwin(struct sk_stack *st, struct sk_sock *s, bool passive);
+void tcp_established(struct sk_stack *st, struct sk_sock *s);
+void tcp_child_unlink(struct sk_sock *c);
+void tcp_listen_input(struct sk_stack *st, struct sk_sock *l, const struct ip4_hdr *ip,
+		      const struct tcp_seg *seg);
+void tcp_keepalive_arm(struct sk_stack *st, struct sk_sock *s);
+uint64_t tcp_fin_timeout_ns(const struct sk_stack *st, const struct sk_sock *s);
+
+#endif

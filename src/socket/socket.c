@@ -1,0 +1,423 @@
+/* The BSD-shaped socket API. Every misuse returns Linux's errno and
+ * changes nothing; the checks follow the kernel's order (inet_bind,
+ * __inet_stream_connect, tcp_sendmsg, tcp_recvmsg, inet_shutdown) so the
+ * same mistake gives the same number. */
+#include <fcntl.h>
+
+#include "core.h"
+
+static int sockaddr_in_get(const struct sockaddr *addr, socklen_t len, struct sockaddr_in *out)
+{
+	if (!addr || len < (socklen_t)sizeof(struct sockaddr_in))
+		return -EINVAL;
+	memcpy(out, addr, sizeof(*out));
+	return 0;
+}
+
+/* Copies an address out the way the kernel does (move_addr_to_user):
+ * truncated to the caller's length, which then says the full size. */
+static int sockaddr_in_put(uint32_t ip, uint16_t port, struct sockaddr *addr, socklen_t *len)
+{
+	if (!addr || !len)
+		return addr || len ? -EFAULT : 0;
+	if ((int)*len < 0)
+		return -EINVAL;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
+				   .sin_addr.s_addr = htonl(ip) };
+	size_t n = *len < sizeof(sin) ? *len : sizeof(sin);
+	memcpy(addr, &sin, n);
+	*len = sizeof(sin);
+	return 0;
+}
+
+int sk_socket(struct sk_stack *st, int domain, int type, int protocol)
+{
+	if (domain != AF_INET)
+		return -EAFNOSUPPORT;
+	if (type & ~(SOCK_STREAM | SOCK_DGRAM | SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC | 0xf))
+		return -EINVAL;
+	if ((type & 0xf) != SOCK_STREAM)
+		return -ESOCKTNOSUPPORT;
+	if (protocol != 0 && protocol != IPPROTO_TCP)
+		return -EPROTONOSUPPORT;
+	struct sk_sock *s = sock_new(st);
+	if (!s)
+		return -ENOBUFS;
+	int fd = fd_alloc(st, s);
+	if (fd < 0) {
+		sock_destroy(st, s);
+		return fd;
+	}
+	if (type & SOCK_NONBLOCK)
+		s->flags |= SOCKF_NONBLOCK;
+	return fd;
+}
+
+/* An ephemeral port for bind(0) or listen() without bind: Linux's
+ * inet_csk_find_open_port prefers odd ports, leaving even ones to
+ * connect(). */
+static int autobind(struct sk_stack *st, struct sk_sock *s)
+{
+	int low = st->cfg.knobs.ip_local_port_range[0];
+	int n = st->cfg.knobs.ip_local_port_range[1] - low + 1;
+	uint32_t start = st->port_perturb[st->now_ns & 255] + (uint32_t)s->fd;
+	for (int parity = 1; parity >= 0; parity--)
+		for (int i = 0; i < n; i++) {
+			int port = low + (int)((start + (uint32_t)i) % (uint32_t)n);
+			if ((port & 1) == parity && port_check_bind(st, s, (uint16_t)port) == 0 &&
+			    !lhash_lookup(st, (uint16_t)port))
+				return port_bind(st, s, (uint16_t)port);
+		}
+	return -EADDRINUSE;
+}
+
+int sk_bind(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct sk_sock *s = fd_get(st, fd);
+	struct sockaddr_in sin;
+	if (!s)
+		return -EBADF;
+	int err = sockaddr_in_get(addr, len, &sin);
+	if (err)
+		return err;
+	uint32_t ip = ntohl(sin.sin_addr.s_addr);
+	if (sin.sin_family != AF_INET && !(sin.sin_family == AF_UNSPEC && ip == INADDR_ANY))
+		return -EAFNOSUPPORT;
+	if (ip != INADDR_ANY && ip != st->cfg.addr)
+		return -EADDRNOTAVAIL;
+	if (s->state != SK_TCP_CLOSE || (s->flags & SOCKF_BOUND))
+		return -EINVAL;
+	uint16_t port = ntohs(sin.sin_port);
+	if (port == 0) {
+		err = autobind(st, s);
+	} else {
+		err = port_check_bind(st, s, port);
+		if (!err && lhash_lookup(st, port))
+			err = -EADDRINUSE;
+		if (!err)
+			err = port_bind(st, s, port);
+	}
+	if (err)
+		return err;
+	s->flags |= SOCKF_USER_BOUND;
+	s->laddr = ip;
+	return 0;
+}
+
+int sk_listen(struct sk_stack *st, int fd, int backlog)
+{
+	struct sk_sock *s = fd_get(st, fd);
+	if (!s)
+		return -EBADF;
+	int somax = st->cfg.knobs.somaxconn;
+	if ((unsigned)backlog > (unsigned)somax)
+		backlog = somax;
+	if (s->state == SK_TCP_LISTEN) {
+		s->lq->backlog = backlog; /* Linux lets listen() resize the queue */
+		return 0;
+	}
+	if (s->state != SK_TCP_CLOSE || s->ss != SS_UNCONNECTED)
+		return -EINVAL;
+	if (s->flags & SOCKF_BOUND) {
+		if (lhash_lookup(st, s->lport))
+			return -EADDRINUSE;
+	} else {
+		int err = autobind(st, s);
+		if (err)
+			return err;
+	}
+	s->lq = sk_alloc(st, sizeof(*s->lq));
+	if (!s->lq)
+		return -ENOBUFS;
+	memset(s->lq, 0, sizeof(*s->lq));
+	s->lq->backlog = backlog;
+	sock_set_state(st, s, SK_TCP_LISTEN);
+	lhash_insert(st, s);
+	return 0;
+}
+
+int sk_accept(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *len)
+{
+	struct sk_sock *l = fd_get(st, fd);
+	if (!l)
+		return -EBADF;
+	if (l->state != SK_TCP_LISTEN)
+		return -EINVAL;
+	if (addr && len && (int)*len < 0)
+		return -EINVAL;
+	struct sk_sock *c = l->lq->acc_head;
+	if (!c)
+		return -EAGAIN;
+	int nfd = fd_alloc(st, c);
+	if (nfd < 0)
+		return nfd;
+	tcp_child_unlink(c);
+	c->flags |= SOCKF_ACCEPTED;
+	c->ss = SS_CONNECTED;
+	sockaddr_in_put(c->raddr, c->rport, addr, len);
+	return nfd;
+}
+
+int sk_connect(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct sk_sock *s = fd_get(st, fd);
+	struct sockaddr_in sin;
+	if (!s)
+		return -EBADF;
+	int err = sockaddr_in_get(addr, len, &sin);
+	if (err)
+		return err;
+	if (s->ss == SS_CONNECTED)
+		return -EISCONN;
+	if (s->ss == SS_CONNECTING) {
+		if (TCPF(s->state) & (TCPF(SK_TCP_SYN_SENT) | TCPF(SK_TCP_SYN_RECV)))
+			return -EALREADY;
+		if (s->state == SK_TCP_CLOSE) { /* it failed: report why, once */
+			s->ss = SS_UNCONNECTED;
+			err = s->so_error ? -s->so_error : -ECONNABORTED;
+			s->so_error = 0;
+			return err;
+		}
+		s->ss = SS_CONNECTED; /* it completed meanwhile */
+		return 0;
+	}
+	if (s->state != SK_TCP_CLOSE)
+		return -EISCONN;
+	if (sin.sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+	uint32_t ip = ntohl(sin.sin_addr.s_addr);
+	s->raddr = ip == INADDR_ANY ? st->cfg.addr : ip; /* 0.0.0.0 means this host */
+	s->rport = ntohs(sin.sin_port);
+	s->laddr = st->cfg.addr;
+	if (!(s->flags & SOCKF_BOUND))
+		err = port_connect(st, s);
+	else if (ehash_lookup(st, s->laddr, s->lport, s->raddr, s->rport))
+		err = -EADDRNOTAVAIL;
+	if (err) {
+		s->raddr = 0;
+		s->rport = 0;
+		return err;
+	}
+	s->so_error = 0;
+	s->flags &= ~(SOCKF_SHUT_RD | SOCKF_SHUT_WR | SOCKF_FIN_RCVD | SOCKF_WAS_ESTAB);
+	tcp_connect(st, s);
+	s->ss = SS_CONNECTING;
+	return -EINPROGRESS;
+}
+
+/* The pending error, cleared as it is reported (Linux sock_error). */
+static int take_error(struct sk_sock *s)
+{
+	int err = s->so_error;
+	s->so_error = 0;
+	return -err;
+}
+
+long sk_send(struct sk_stack *st, int fd, const void *buf, size_t len, int flags)
+{
+	struct sk_sock *s = fd_get(st, fd);
+	if (!s)
+		return -EBADF;
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (s->so_error)
+		return take_error(s);
+	if (s->flags & SOCKF_SHUT_WR)
+		return -EPIPE;
+	if (!(TCPF(s->state) & (TCPF(SK_TCP_ESTABLISHED) | TCPF(SK_TCP_CLOSE_WAIT))))
+		return TCPF(s->state) & (TCPF(SK_TCP_SYN_SENT) | TCPF(SK_TCP_SYN_RECV)) ? -EAGAIN : -EPIPE;
+	if (len == 0)
+		return 0;
+	if (!buf)
+		return -EFAULT;
+	uint32_t n = len > INT32_MAX ? INT32_MAX : (uint32_t)len;
+	int took = ring_write(st, &s->snd, buf, n, (uint32_t)tcp_sndbuf_limit(st, s));
+	if (took <= 0)
+		return took < 0 ? took : -EAGAIN;
+	tcp_output(st, s);
+	return took;
+}
+
+/* After the application reads, offer the freed space at once when the
+ * window has at least doubled (Linux tcp_cleanup_rbuf), so a sender
+ * stalled on a full window goes on. */
+void tcp_rcv_space_changed(struct sk_stack *st, struct sk_sock *s)
+{
+	if (!(TCPF(s->state) & (TCPF(SK_TCP_ESTABLISHED) | TCPF(SK_TCP_FIN_WAIT1) | TCPF(SK_TCP_FIN_WAIT2))))
+		return;
+	uint32_t now_wnd = seq_gt(s->rcv_wup + s->rcv_wnd, s->rcv_nxt) ? s->rcv_wup + s->rcv_wnd - s->rcv_nxt : 0;
+	uint32_t free_space = (uint32_t)(tcp_rcvbuf_limit(st, s) - (int)(s->rcv.len + s->ofo_bytes)) / 2;
+	if (free_space > s->rcv_ssthresh)
+		free_space = s->rcv_ssthresh;
+	if (free_space >= 2 * now_wnd && free_space >= s->rcv_mss)
+		tcp_send_ack(st, s);
+}
+
+long sk_recv(struct sk_stack *st, int fd, void *buf, size_t len, int flags)
+{
+	struct sk_sock *s = fd_get(st, fd);
+	if (!s)
+		return -EBADF;
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (s->state == SK_TCP_LISTEN)
+		return -ENOTCONN;
+	if (s->rcv.len && len) {
+		if (!buf)
+			return -EFAULT;
+		uint32_t n = len < s->rcv.len ? (uint32_t)len : s->rcv.len;
+		ring_peek(&s->rcv, 0, buf, n);
+		if (!(flags & MSG_PEEK)) {
+			ring_drop(st, &s->rcv, n);
+			tcp_rcv_space_changed(st, s);
+		}
+		return n;
+	}
+	if (s->flags & SOCKF_FIN_RCVD)
+		return 0;
+	if (s->so_error)
+		return take_error(s);
+	if (s->flags & SOCKF_SHUT_RD)
+		return 0;
+	if (s->state == SK_TCP_CLOSE)
+		return -ENOTCONN;
+	return len ? -EAGAIN : 0;
+}
+
+int sk_shutdown(struct sk_stack *st, int fd, int how)
+{
+	struct sk_sock *s = fd_get(st, fd);
+	if (!s)
+		return -EBADF;
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	bool rd = how != SHUT_WR, wr = how != SHUT_RD;
+	switch (s->state) {
+	case SK_TCP_CLOSE:
+		s->flags |= (rd ? SOCKF_SHUT_RD : 0) | (wr ? SOCKF_SHUT_WR : 0);
+		return -ENOTCONN;
+	case SK_TCP_LISTEN:
+		if (rd)
+			tcp_listen_stop(st, s);
+		return 0;
+	case SK_TCP_SYN_SENT:
+		sock_done(st, s); /* Linux disconnects a connect in progress */
+		s->ss = SS_UNCONNECTED;
+		return 0;
+	default:
+		break;
+	}
+	if (rd)
+		s->flags |= SOCKF_SHUT_RD;
+	if (wr)
+		tcp_send_fin(st, s);
+	sock_wake(st, s);
+	return 0;
+}
+
+int sk_close(struct sk_stack *st, int fd)
+{
+	struct sk_sock *s = fd_get(st, fd);
+	if (!s)
+		return -EBADF;
+	fd_release(st, fd);
+	s->fd = -1;
+	tcp_close(st, s);
+	return 0;
+}
+
+int sk_fcntl_getfl(struct sk_stack *st, int fd)
+{
+	struct sk_sock *s = fd_get(st, fd);
+	if (!s)
+		return -EBADF;
+	return O_RDWR | ((s->flags & SOCKF_NONBLOCK) ? O_NONBLOCK : 0);
+}
+
+int sk_fcntl_setfl(struct sk_stack *st, int fd, int flags)
+{
+	struct sk_sock *s = fd_get(st, fd);
+	if (!s)
+		return -EBADF;
+	if (flags & O_NONBLOCK)
+		s->flags |= SOCKF_NONBLOCK;
+	else
+		s->flags &= ~SOCKF_NONBLOCK;
+	return 0;
+}
+
+int sk_getsockname(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *len)
+{
+	struct sk_sock *s = fd_get(st, fd);
+	if (!s)
+		return -EBADF;
+	if (!addr || !len)
+		return -EFAULT;
+	return sockaddr_in_put(s->laddr, (s->flags & SOCKF_BOUND) ? s->lport : 0, addr, len);
+}
+
+int sk_getpeername(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *len)
+{
+	struct sk_sock *s = fd_get(st, fd);
+	if (!s)
+		return -EBADF;
+	if (!addr || !len)
+		return -EFAULT;
+	if (!s->rport || (TCPF(s->state) & (TCPF(SK_TCP_CLOSE) | TCPF(SK_TCP_SYN_SENT) | TCPF(SK_TCP_LISTEN))))
+		return -ENOTCONN;
+	return sockaddr_in_put(s->raddr, s->rport, addr, len);
+}
+
+/* Linux's tcp_poll. */
+int sk_poll(struct sk_stack *st, int fd, int events)
+{
+	struct sk_sock *s = fd_get(st, fd);
+	if (!s)
+		return -EBADF;
+	int mask = 0;
+	if (s->state == SK_TCP_LISTEN) {
+		mask = s->lq->acc_head ? POLLIN : 0;
+		return mask & events;
+	}
+	bool rcv_shut = (s->flags & (SOCKF_SHUT_RD | SOCKF_FIN_RCVD)) != 0;
+	bool snd_shut = (s->flags & SOCKF_SHUT_WR) != 0;
+	if ((rcv_shut && snd_shut) || s->state == SK_TCP_CLOSE)
+		mask |= POLLHUP;
+	if (rcv_shut)
+		mask |= POLLIN | SK_POLLRDHUP;
+	if (s->state != SK_TCP_SYN_SENT && s->state != SK_TCP_SYN_RECV) {
+		if (s->rcv.len)
+			mask |= POLLIN;
+		uint32_t limit = (uint32_t)tcp_sndbuf_limit(st, s);
+		if (snd_shut || ring_room(&s->snd, limit) >= s->snd.len / 2)
+			mask |= POLLOUT;
+	}
+	if (s->so_error)
+		mask |= POLLERR;
+	return mask & (events | POLLERR | POLLHUP);
+}
+
+void sk_foreach_socket(const struct sk_stack *st,
+		       void (*fn)(void *ctx, const struct sk_sockinfo *info), void *ctx)
+{
+	for (int fd = 0; fd < st->fd_cap; fd++) {
+		const struct sk_sock *s = st->fds[fd];
+		if (!s)
+			continue;
+		struct sk_sockinfo i = { fd, s->state, s->rcv.len, s->snd.len, s->laddr, s->raddr,
+					 s->lport, s->rport };
+		if (s->state == SK_TCP_LISTEN) {
+			i.recv_q = (uint32_t)s->lq->acc_count; /* as ss shows a listener */
+			i.send_q = (uint32_t)s->lq->backlog;
+		}
+		fn(ctx, &i);
+	}
+	for (uint32_t h = 0; h <= st->ehash_mask; h++)
+		for (const struct sk_sock *s = st->ehash[h]; s; s = s->hnext) {
+			if (s->fd >= 0)
+				continue;
+			struct sk_sockinfo i = { -1, s->state, s->rcv.len, s->snd.len, s->laddr,
+						 s->raddr, s->lport, s->rport };
+			fn(ctx, &i);
+		}
+}

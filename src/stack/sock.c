@@ -1,0 +1,148 @@
+/* Socket lifetime: creation, state changes, readiness, the one timer, and
+ * freeing. */
+#include "core.h"
+
+struct sk_sock *sock_new(struct sk_stack *st)
+{
+	struct sk_sock *s = sk_alloc(st, sizeof(*s));
+	if (!s)
+		return NULL;
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	s->state = SK_TCP_CLOSE;
+	tcp_init_sock(st, s);
+	return s;
+}
+
+void sock_set_state(struct sk_stack *st, struct sk_sock *s, int state)
+{
+	int old = s->state;
+	if (old == state)
+		return;
+	if (old == SK_TCP_ESTABLISHED)
+		st->mib[SK_MIB_CurrEstab]--;
+	if (state == SK_TCP_CLOSE) { /* as Linux counts in tcp_set_state and tcp_done */
+		if (old == SK_TCP_ESTABLISHED || old == SK_TCP_CLOSE_WAIT)
+			mib_inc(st, SK_MIB_EstabResets);
+		if (old == SK_TCP_SYN_SENT || old == SK_TCP_SYN_RECV)
+			mib_inc(st, SK_MIB_AttemptFails);
+	}
+	if (state == SK_TCP_ESTABLISHED) {
+		st->mib[SK_MIB_CurrEstab]++;
+		s->flags |= SOCKF_WAS_ESTAB;
+	}
+	s->state = (uint8_t)state;
+	stack_event_state(st, s, old);
+	sock_wake(st, s);
+}
+
+/* Queues the socket on the ready list once, so a driver learns that its
+ * readiness may have changed without polling every socket. */
+void sock_wake(struct sk_stack *st, struct sk_sock *s)
+{
+	if (s->fd < 0 || (s->flags & SOCKF_IN_READY))
+		return;
+	s->flags |= SOCKF_IN_READY;
+	s->rnext = NULL;
+	if (st->ready_tail)
+		st->ready_tail->rnext = s;
+	else
+		st->ready_head = s;
+	st->ready_tail = s;
+}
+
+static void ready_remove(struct sk_stack *st, struct sk_sock *s)
+{
+	if (!(s->flags & SOCKF_IN_READY))
+		return;
+	struct sk_sock **pp = &st->ready_head, *prev = NULL;
+	while (*pp != s) {
+		prev = *pp;
+		pp = &(*pp)->rnext;
+	}
+	*pp = s->rnext;
+	if (st->ready_tail == s)
+		st->ready_tail = prev;
+	s->flags &= ~SOCKF_IN_READY;
+}
+
+int sk_ready(struct sk_stack *st, int *fds, int max)
+{
+	int n = 0;
+	while (n < max && st->ready_head) {
+		struct sk_sock *s = st->ready_head;
+		st->ready_head = s->rnext;
+		if (!st->ready_head)
+			st->ready_tail = NULL;
+		s->flags &= ~SOCKF_IN_READY;
+		fds[n++] = s->fd;
+	}
+	return n;
+}
+
+void sock_set_error(struct sk_stack *st, struct sk_sock *s, int err)
+{
+	s->so_error = (uint8_t)err;
+	sock_wake(st, s);
+}
+
+/* One wheel timer per socket, armed for the earliest of its deadlines. */
+void sock_rearm(struct sk_stack *st, struct sk_sock *s)
+{
+	uint64_t t = UINT64_MAX;
+	if (s->rtx_at_ns && s->rtx_at_ns < t)
+		t = s->rtx_at_ns;
+	if (s->delack_at_ns && s->delack_at_ns < t)
+		t = s->delack_at_ns;
+	if (s->idle_at_ns && s->idle_at_ns < t)
+		t = s->idle_at_ns;
+	if (t == UINT64_MAX)
+		wheel_cancel(&st->wheel, &s->timer);
+	else if (!wheel_armed(&s->timer) || s->timer.deadline_ns != t)
+		wheel_set(&st->wheel, &s->timer, t);
+}
+
+/* Frees a socket and everything it holds, silently. The caller has taken
+ * it off any listener queue. */
+void sock_destroy(struct sk_stack *st, struct sk_sock *s)
+{
+	if (s->state == SK_TCP_ESTABLISHED)
+		st->mib[SK_MIB_CurrEstab]--;
+	wheel_cancel(&st->wheel, &s->timer);
+	ehash_remove(st, s);
+	if (s->state == SK_TCP_LISTEN)
+		lhash_remove(st, s);
+	port_unbind(st, s);
+	ready_remove(st, s);
+	if (s->fd >= 0)
+		fd_release(st, s->fd);
+	ring_free(st, &s->snd);
+	ring_free(st, &s->rcv);
+	while (s->ofo) {
+		struct ofo_seg *o = s->ofo;
+		s->ofo = o->next;
+		sk_free(st, o, sizeof(*o) + o->len);
+	}
+	sk_free(st, s->lq, sizeof(*s->lq));
+	sk_free(st, s, sizeof(*s));
+}
+
+/* The connection reached CLOSED. An orphan (closed by the application) or
+ * a child never accepted is freed; a socket with a descriptor stays until
+ * close(), unhashed, holding its error for the application. */
+void sock_done(struct sk_stack *st, struct sk_sock *s)
+{
+	sock_set_state(st, s, SK_TCP_CLOSE);
+	s->flags |= SOCKF_SHUT_RD | SOCKF_SHUT_WR;
+	s->rtx_at_ns = s->delack_at_ns = s->idle_at_ns = 0;
+	sock_rearm(st, s);
+	ehash_remove(st, s);
+	ring_free(st, &s->snd);
+	if (s->fd < 0 && !s->parent) { /* a child in the accept queue waits there */
+		sock_destroy(st, s);
+		return;
+	}
+	/* Linux keeps an automatically bound port only while connected. */
+	if (!(s->flags & SOCKF_USER_BOUND))
+		port_unbind(st, s);
+}

@@ -1,0 +1,248 @@
+/* Connection lifetime: initial values, opening, closing, aborting, and
+ * TIME-WAIT. */
+#include "core.h"
+
+#define RMEM_MAX 212992 /* net.core.rmem_max: Linux's window-scale choice uses it */
+#define TCP_TIMEWAIT_LEN_NS (60 * SK_NS_PER_S)
+
+void tcp_init_sock(struct sk_stack *st, struct sk_sock *s)
+{
+	const struct sk_knobs *k = &st->cfg.knobs;
+	s->rto_ms = (uint32_t)k->tcp_rto_initial_ms; /* RFC 6298 §2.1 */
+	s->cwnd = 10;                                /* RFC 6928 */
+	s->ssthresh = UINT32_MAX;
+	s->adv_mss = (uint16_t)(st->cfg.mtu - 40);
+	s->mss_cache = 536;
+	s->rcv_mss = 536;
+}
+
+/* RFC 6528 §3: ISN = M + F(4-tuple, secret), M a clock ticking every 4 µs. */
+uint32_t tcp_isn(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	uint32_t key[3] = { laddr, raddr, (uint32_t)lport << 16 | rport };
+	return (uint32_t)siphash24(st->isn_key, key, sizeof(key)) + (uint32_t)(st->now_ns / 4000);
+}
+
+static int ilog2(uint32_t x) { return 31 - __builtin_clz(x); }
+
+/* Linux's tcp_select_initial_window: the first window is half the receive
+ * buffer rounded down to whole segments (64240 for MSS 1460); the scale is
+ * chosen for the largest buffer the connection may grow to (7 for the
+ * default tcp_rmem). A listener's child takes the timestamp option's 12
+ * bytes off the segment size first (tcp_openreq_init_rwin: 65160). */
+void tcp_init_rwin(struct sk_stack *st, struct sk_sock *s, bool passive)
+{
+	const struct sk_knobs *k = &st->cfg.knobs;
+	uint32_t full = (uint32_t)tcp_rcvbuf_limit(st, s) / 2;
+	uint32_t clamp = s->rcvbuf ? full : 65535u << 14;
+	uint32_t mss = s->adv_mss - (passive && (s->flags & SOCKF_TS) ? 12 : 0);
+	uint32_t space = full < clamp ? full : clamp;
+	if (space > mss)
+		space = space / mss * mss;
+	s->rcv_wnd = space < 65535 ? space : 65535;
+	s->rcv_ssthresh = s->rcv_wnd;
+	s->rcv_wup = s->rcv_nxt;
+	s->rcv_wscale = 0;
+	if (passive ? (s->flags & SOCKF_WSCALE) != 0 : k->tcp_window_scaling != 0) {
+		uint32_t ws = (uint32_t)k->tcp_rmem[2] > RMEM_MAX ? (uint32_t)k->tcp_rmem[2] : RMEM_MAX;
+		if (ws > clamp)
+			ws = clamp;
+		int w = ilog2(ws) - 15;
+		s->rcv_wscale = (uint8_t)(w < 0 ? 0 : w > 14 ? 14 : w);
+	}
+	uint32_t off[2] = { s->laddr, s->raddr };
+	uint64_t key[2] = { st->isn_key[1], st->isn_key[0] };
+	s->ts_offset = (uint32_t)siphash24(key, off, sizeof(off)); /* Linux: secure_tcp_ts_off */
+}
+
+/* Both sides on reaching ESTABLISHED (Linux tcp_init_transfer). */
+void tcp_established(struct sk_stack *st, struct sk_sock *s)
+{
+	uint32_t hint = s->adv_mss < s->mss_cache ? s->adv_mss : s->mss_cache;
+	if (hint > s->rcv_wnd / 2)
+		hint = s->rcv_wnd / 2;
+	s->rcv_mss = (uint16_t)(hint > 536 ? 536 : hint < 88 ? 88 : hint);
+	if (!s->srtt_us) {
+		/* RFC 6298 §5.7: no RTT sample from a retransmitted handshake. */
+		s->rto_ms = 3000;
+	}
+	if (s->flags & SOCKF_KEEPALIVE)
+		tcp_keepalive_arm(st, s);
+	sock_wake(st, s);
+}
+
+uint64_t tcp_fin_timeout_ns(const struct sk_stack *st, const struct sk_sock *s)
+{
+	int secs = s->linger2_s > 0 ? s->linger2_s : st->cfg.knobs.tcp_fin_timeout;
+	return (uint64_t)secs * SK_NS_PER_S;
+}
+
+int tcp_connect(struct sk_stack *st, struct sk_sock *s)
+{
+	s->iss = tcp_isn(st, s->laddr, s->lport, s->raddr, s->rport);
+	s->snd_una = s->snd_nxt = s->snd_max = s->iss;
+	tcp_init_rwin(st, s, false);
+	ehash_insert(st, s);
+	sock_set_state(st, s, SK_TCP_SYN_SENT);
+	mib_inc(st, SK_MIB_ActiveOpens);
+	tcp_send_synack(st, s);
+	return 0;
+}
+
+/* The connection dies with `err` for the application (RST received,
+ * timeout, ICMP during connect). */
+void tcp_abort(struct sk_stack *st, struct sk_sock *s, int err)
+{
+	if (s->parent && s->state == SK_TCP_SYN_RECV)
+		tcp_child_unlink(s);
+	if (err)
+		s->so_error = (uint8_t)err;
+	s->flags |= SOCKF_SHUT_RD | SOCKF_SHUT_WR;
+	sock_done(st, s);
+}
+
+/* Queues our FIN after the data (RFC 9293 §3.10.4 CLOSE / shutdown):
+ * ESTABLISHED and SYN_RECV go to FIN_WAIT_1, CLOSE_WAIT to LAST_ACK. */
+void tcp_send_fin(struct sk_stack *st, struct sk_sock *s)
+{
+	if (s->flags & SOCKF_SHUT_WR)
+		return;
+	s->flags |= SOCKF_SHUT_WR;
+	if (s->state == SK_TCP_ESTABLISHED || s->state == SK_TCP_SYN_RECV)
+		sock_set_state(st, s, SK_TCP_FIN_WAIT1);
+	else if (s->state == SK_TCP_CLOSE_WAIT)
+		sock_set_state(st, s, SK_TCP_LAST_ACK);
+	tcp_output(st, s);
+}
+
+/* L6: a listener that stops (close, or shutdown(SHUT_RD)) resets the
+ * complete connections waiting in its accept queue and drops its half-open
+ * ones silently (Linux inet_csk_listen_stop). The socket is left CLOSED. */
+void tcp_listen_stop(struct sk_stack *st, struct sk_sock *l)
+{
+	struct listen_q *q = l->lq;
+	while (q->acc_head) {
+		struct sk_sock *c = q->acc_head;
+		tcp_child_unlink(c);
+		if (c->state != SK_TCP_CLOSE) {
+			mib_inc(st, SK_MIB_TCPAbortOnClose);
+			tcp_send_reset(st, c);
+		}
+		sock_set_state(st, c, SK_TCP_CLOSE);
+		sock_destroy(st, c);
+	}
+	while (q->syn_head) {
+		struct sk_sock *c = q->syn_head;
+		tcp_child_unlink(c);
+		sock_destroy(st, c);
+	}
+	lhash_remove(st, l);
+	sk_free(st, l->lq, sizeof(*l->lq));
+	l->lq = NULL;
+	sock_set_state(st, l, SK_TCP_CLOSE);
+}
+
+/* close() on a socket whose descriptor is already gone (RFC 9293
+ * §3.10.4, Linux tcp_close). */
+void tcp_close(struct sk_stack *st, struct sk_sock *s)
+{
+	s->flags |= SOCKF_ORPHAN | SOCKF_SHUT_RD;
+	switch (s->state) {
+	case SK_TCP_LISTEN:
+		tcp_listen_stop(st, s);
+		sock_destroy(st, s);
+		return;
+	case SK_TCP_CLOSE:
+	case SK_TCP_SYN_SENT:
+		sock_done(st, s);
+		return;
+	default:
+		break;
+	}
+	bool unread = s->rcv.len > 0;
+	bool linger0 = (s->flags & SOCKF_LINGER) && s->linger_s == 0;
+	if (unread || linger0) {
+		/* C11 (RFC 2525 §2.17) and C12: reset instead of FIN. */
+		mib_inc(st, unread ? SK_MIB_TCPAbortOnClose : SK_MIB_TCPAbortOnData);
+		if (s->state != SK_TCP_TIME_WAIT)
+			tcp_send_reset(st, s);
+		sock_done(st, s);
+		return;
+	}
+	tcp_send_fin(st, s);
+	if (s->state == SK_TCP_FIN_WAIT2 && !s->idle_at_ns) {
+		s->idle_at_ns = st->now_ns + tcp_fin_timeout_ns(st, s);
+		sock_rearm(st, s);
+	}
+}
+
+/* Enters TIME-WAIT (RFC 9293 §3.10.7.4) for 2MSL, Linux's 60 s. A socket
+ * the application still holds becomes CLOSED for it, and a separate
+ * record keeps the 4-tuple, as Linux's timewait sockets do. */
+void tcp_time_wait(struct sk_stack *st, struct sk_sock *s)
+{
+	sock_set_state(st, s, SK_TCP_TIME_WAIT);
+	struct sk_sock *tw = s;
+	if (s->fd >= 0) {
+		tw = sock_new(st);
+		if (!tw) {
+			sock_done(st, s);
+			return;
+		}
+		tw->laddr = s->laddr;
+		tw->raddr = s->raddr;
+		tw->rport = s->rport;
+		tw->state = SK_TCP_TIME_WAIT;
+		tw->flags = (s->flags & (SOCKF_REUSEADDR | SOCKF_TS | SOCKF_USER_BOUND | SOCKF_SACK |
+					 SOCKF_WSCALE)) | SOCKF_ORPHAN;
+		tw->snd_nxt = tw->snd_una = tw->snd_max = s->snd_nxt;
+		tw->rcv_nxt = tw->rcv_wup = s->rcv_nxt;
+		tw->rcv_wnd = s->rcv_wnd;
+		tw->rcv_wscale = s->rcv_wscale;
+		tw->ts_recent = s->ts_recent;
+		tw->ts_offset = s->ts_offset;
+		ehash_remove(st, s);
+		port_bind(st, tw, s->lport);
+		ehash_insert(st, tw);
+		s->state = SK_TCP_CLOSE; /* the holder sees CLOSE, quietly */
+		s->rtx_at_ns = s->delack_at_ns = s->idle_at_ns = 0;
+		sock_rearm(st, s);
+		ring_free(st, &s->snd);
+		if (!(s->flags & SOCKF_USER_BOUND))
+			port_unbind(st, s);
+	}
+	ring_free(st, &tw->snd);
+	ring_free(st, &tw->rcv);
+	tw->rtx_at_ns = tw->delack_at_ns = 0;
+	tw->idle_at_ns = st->now_ns + TCP_TIMEWAIT_LEN_NS;
+	sock_rearm(st, tw);
+}
+
+/* A segment for a TIME-WAIT record (Linux tcp_timewait_state_process). */
+void tcp_timewait_input(struct sk_stack *st, struct sk_sock *tw, const struct ip4_hdr *ip,
+			const struct tcp_seg *seg)
+{
+	uint32_t end = seg->seq + seg->data_len + !!(seg->flags & TCP_SYN) + !!(seg->flags & TCP_FIN);
+	if (seg->seq == tw->rcv_nxt && (seg->seq == end || (seg->flags & TCP_RST))) {
+		if (seg->flags & TCP_RST)
+			sock_done(st, tw); /* RFC 1337 hazard, but Linux's default */
+		return;                    /* a bare ACK: nothing to do */
+	}
+	if ((seg->flags & (TCP_SYN | TCP_RST | TCP_ACK)) == TCP_SYN && seq_gt(seg->seq, tw->rcv_nxt)) {
+		/* RFC 9293 §3.10.7.4 / RFC 1122 §4.2.2.13: a new SYN with a higher
+		 * sequence number may reopen the 4-tuple. */
+		struct sk_sock *l = lhash_lookup(st, seg->dport);
+		sock_done(st, tw);
+		if (l)
+			tcp_listen_input(st, l, ip, seg);
+		return;
+	}
+	if (seg->flags & TCP_RST)
+		return;
+	if (seg->flags & TCP_ACK) {
+		/* C8: a retransmitted FIN: ACK it again and restart 2MSL. */
+		tw->idle_at_ns = st->now_ns + TCP_TIMEWAIT_LEN_NS;
+		sock_rearm(st, tw);
+	}
+	tcp_send_ack(st, tw);
+}

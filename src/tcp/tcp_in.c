@@ -1,0 +1,642 @@
+/* TCP input: RFC 9293 §3.10.7 "SEGMENT ARRIVES", one helper per step,
+ * with Linux's choices where the RFC leaves room. */
+#include "core.h"
+
+/* ---- helpers shared by the states ---- */
+
+/* Negotiates the SYN options (RFC 9293 §3.7.1, RFC 7323, RFC 2018): an
+ * option is used only when both sides offered it and our knob allows it. */
+static void syn_negotiate(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
+{
+	const struct sk_knobs *k = &st->cfg.knobs;
+	const struct tcp_opts *o = &seg->opts;
+	s->flags &= ~(SOCKF_TS | SOCKF_SACK | SOCKF_WSCALE);
+	if (k->tcp_timestamps && (o->has & TCP_HAS_TS)) {
+		s->flags |= SOCKF_TS;
+		s->ts_recent = o->tsval;
+	}
+	if (k->tcp_sack && (o->has & TCP_HAS_SACK_PERM))
+		s->flags |= SOCKF_SACK;
+	if (k->tcp_window_scaling && (o->has & TCP_HAS_WSCALE)) {
+		s->flags |= SOCKF_WSCALE;
+		s->snd_wscale = o->wscale > 14 ? 14 : o->wscale; /* RFC 7323 §2.3 */
+	} else {
+		s->snd_wscale = 0;
+		s->rcv_wscale = 0;
+	}
+	uint32_t peer_mss = (o->has & TCP_HAS_MSS) ? o->mss : 536; /* RFC 9293 §3.7.1 */
+	uint32_t mss = peer_mss < s->adv_mss ? peer_mss : s->adv_mss;
+	if (s->user_mss && s->user_mss < mss)
+		mss = s->user_mss;
+	if (s->flags & SOCKF_TS)
+		mss -= 12; /* the timestamp option rides on every segment */
+	s->mss_cache = (uint16_t)(mss < 64 ? 64 : mss);
+}
+
+static void update_ts_recent(struct sk_sock *s, const struct tcp_seg *seg)
+{
+	/* RFC 7323 §4.3: remember the peer's clock from a segment that covers
+	 * the left edge of what we acknowledged last. */
+	if ((s->flags & SOCKF_TS) && (seg->opts.has & TCP_HAS_TS) && seq_le(seg->seq, s->rcv_wup))
+		s->ts_recent = seg->opts.tsval;
+}
+
+/* RFC 6298 §2: smoothed RTT and variance; Linux floors the variance term
+ * at RTO_min, so the RTO is at least SRTT + 200 ms. */
+static void rtt_sample(struct sk_stack *st, struct sk_sock *s, uint64_t rtt_ns)
+{
+	uint32_t m = (uint32_t)(rtt_ns / 1000);
+	if (!s->srtt_us) {
+		s->srtt_us = m;
+		s->rttvar_us = m / 2;
+	} else {
+		uint32_t err = m > s->srtt_us ? m - s->srtt_us : s->srtt_us - m;
+		s->rttvar_us = s->rttvar_us - s->rttvar_us / 4 + err / 4;
+		s->srtt_us = s->srtt_us - s->srtt_us / 8 + m / 8;
+	}
+	uint32_t var = 4 * s->rttvar_us;
+	uint32_t min_us = (uint32_t)st->cfg.knobs.tcp_rto_min_ms * 1000;
+	uint32_t rto_ms = (s->srtt_us + (var > min_us ? var : min_us)) / 1000;
+	uint32_t max_ms = (uint32_t)st->cfg.knobs.tcp_rto_max_ms;
+	s->rto_ms = rto_ms > max_ms ? max_ms : rto_ms;
+}
+
+/* Sends an ACK for the current state now: out-of-window segments and
+ * duplicates (RFC 9293 §3.10.7.4, first check). */
+static void send_dupack(struct sk_stack *st, struct sk_sock *s)
+{
+	tcp_send_ack(st, s);
+}
+
+/* RFC 5961 §3.2, §4.2: a challenge ACK, at most tcp_challenge_ack_limit a
+ * second for the whole host, as Linux limits it. */
+static void challenge_ack(struct sk_stack *st, struct sk_sock *s)
+{
+	if (st->now_ns - st->challenge_window_start_ns >= SK_NS_PER_S) {
+		st->challenge_window_start_ns = st->now_ns;
+		st->challenge_count = 0;
+	}
+	if (st->challenge_count >= (uint32_t)st->cfg.knobs.tcp_challenge_ack_limit)
+		return;
+	st->challenge_count++;
+	mib_inc(st, SK_MIB_TCPChallengeACK);
+	tcp_send_ack(st, s);
+}
+
+/* ---- LISTEN (RFC 9293 §3.10.7.2) ---- */
+
+static void syn_queue_add(struct sk_sock *l, struct sk_sock *c)
+{
+	struct listen_q *q = l->lq;
+	c->qnext = q->syn_head;
+	if (q->syn_head)
+		q->syn_head->qpprev = &c->qnext;
+	c->qpprev = &q->syn_head;
+	q->syn_head = c;
+	q->syn_count++;
+	c->parent = l;
+}
+
+/* Takes a child off whichever listener queue holds it. */
+void tcp_child_unlink(struct sk_sock *c)
+{
+	struct listen_q *q = c->parent->lq;
+	*c->qpprev = c->qnext;
+	if (c->qnext)
+		c->qnext->qpprev = c->qpprev;
+	else if (c->state != SK_TCP_SYN_RECV && q->acc_tail == c)
+		q->acc_tail = c->qpprev == &q->acc_head ? NULL :
+			      (struct sk_sock *)((char *)c->qpprev - offsetof(struct sk_sock, qnext));
+	if (c->state == SK_TCP_SYN_RECV)
+		q->syn_count--;
+	else
+		q->acc_count--;
+	c->qnext = NULL;
+	c->qpprev = NULL;
+	c->parent = NULL;
+}
+
+static void accept_queue_add(struct sk_sock *l, struct sk_sock *c)
+{
+	struct listen_q *q = l->lq;
+	c->qnext = NULL;
+	c->qpprev = q->acc_tail ? &q->acc_tail->qnext : &q->acc_head;
+	*c->qpprev = c;
+	q->acc_tail = c;
+	q->acc_count++;
+	c->parent = l;
+}
+
+void tcp_listen_input(struct sk_stack *st, struct sk_sock *l, const struct ip4_hdr *ip,
+			 const struct tcp_seg *seg)
+{
+	if (seg->flags & TCP_RST)
+		return;
+	if (seg->flags & TCP_ACK) {
+		tcp_reset_reply(st, ip, seg); /* no half-open connection matches */
+		return;
+	}
+	if (!(seg->flags & TCP_SYN))
+		return;
+	struct listen_q *q = l->lq;
+	/* Linux drops a SYN while the accept queue is full (tcp_conn_request),
+	 * and while the SYN queue is full unless it answers with a cookie. */
+	if (q->acc_count > q->backlog) {
+		mib_inc(st, SK_MIB_ListenOverflows);
+		stack_event_drop(st, SK_MIB_ListenDrops, ip->src, seg->sport, seg->dport);
+		return;
+	}
+	if (q->syn_count >= st->cfg.knobs.tcp_max_syn_backlog) {
+		stack_event_drop(st, SK_MIB_TCPReqQFullDrop, ip->src, seg->sport, seg->dport);
+		mib_inc(st, SK_MIB_ListenDrops);
+		return;
+	}
+	struct sk_sock *c = sock_new(st);
+	if (!c) {
+		stack_event_drop(st, SK_MIB_ListenDrops, ip->src, seg->sport, seg->dport);
+		return;
+	}
+	c->laddr = ip->dst;
+	c->raddr = ip->src;
+	c->rport = seg->sport;
+	c->flags |= l->flags & (SOCKF_NODELAY | SOCKF_KEEPALIVE | SOCKF_REUSEADDR | SOCKF_LINGER);
+	c->sndbuf = l->sndbuf;
+	c->rcvbuf = l->rcvbuf;
+	c->user_mss = l->user_mss;
+	c->keepidle_s = l->keepidle_s;
+	c->keepintvl_s = l->keepintvl_s;
+	c->keepcnt = l->keepcnt;
+	c->linger_s = l->linger_s;
+	port_bind(st, c, l->lport); /* children share the listener's port */
+	c->irs = seg->seq;
+	c->rcv_nxt = seg->seq + 1; /* H2: data on a SYN is not taken */
+	c->iss = tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport);
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->snd_wnd = seg->wnd; /* never scaled in a SYN (RFC 7323 §2.2) */
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = c->iss;
+	c->state = SK_TCP_SYN_RECV;
+	stack_event_state(st, c, SK_TCP_LISTEN);
+	syn_negotiate(st, c, seg);
+	tcp_init_rwin(st, c, true);
+	ehash_insert(st, c);
+	syn_queue_add(l, c);
+	tcp_send_synack(st, c);
+}
+
+/* ---- SYN-SENT (RFC 9293 §3.10.7.3) ---- */
+
+static void synsent_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr *ip,
+			  const struct tcp_seg *seg)
+{
+	bool ack_ok = false;
+	if (seg->flags & TCP_ACK) {
+		if (seq_le(seg->ack, s->iss) || seq_gt(seg->ack, s->snd_max)) {
+			tcp_reset_reply(st, ip, seg); /* not for our SYN */
+			return;
+		}
+		ack_ok = true;
+	}
+	if (seg->flags & TCP_RST) {
+		if (ack_ok)
+			tcp_abort(st, s, ECONNREFUSED); /* R4, H12 */
+		return;
+	}
+	if (!(seg->flags & TCP_SYN))
+		return;
+	s->irs = seg->seq;
+	s->rcv_nxt = seg->seq + 1;
+	s->rcv_wup = s->rcv_nxt;
+	s->snd_wl1 = seg->seq;
+	s->snd_wl2 = seg->ack;
+	s->snd_wnd = seg->wnd;
+	syn_negotiate(st, s, seg);
+	if (!ack_ok) {
+		/* Simultaneous open (RFC 9293 §3.5, figure 8): SYN-ACK with our ISN. */
+		sock_set_state(st, s, SK_TCP_SYN_RECV);
+		s->rtt_start_ns = 0;
+		tcp_send_synack(st, s);
+		return;
+	}
+	s->snd_una = seg->ack;
+	if (s->rtt_start_ns && !s->retransmits)
+		rtt_sample(st, s, st->now_ns - s->rtt_start_ns);
+	s->rtt_start_ns = 0;
+	s->retransmits = s->backoff = 0;
+	s->retrans_stamp_ns = 0;
+	s->rtx_at_ns = 0;
+	sock_set_state(st, s, SK_TCP_ESTABLISHED);
+	tcp_established(st, s);
+	tcp_send_ack(st, s);
+	tcp_output(st, s);
+}
+
+/* ---- synchronized states (RFC 9293 §3.10.7.4) ---- */
+
+/* The first check, as Linux's tcp_sequence: some of the segment lies at or
+ * after the last window edge we announced from, and it starts no later
+ * than the window's right edge. */
+static bool seq_acceptable(const struct sk_sock *s, const struct tcp_seg *seg)
+{
+	uint32_t end = seg->seq + seg->data_len + !!(seg->flags & TCP_SYN) + !!(seg->flags & TCP_FIN);
+	uint32_t right = s->rcv_wup + s->rcv_wnd;
+	if (seq_lt(right, s->rcv_nxt))
+		right = s->rcv_nxt;
+	return seq_ge(end, s->rcv_wup) && seq_le(seg->seq, right);
+}
+
+/* RFC 5961 §3.2: a reset is taken only at exactly RCV.NXT; one elsewhere
+ * in the window earns a challenge ACK. Returns true when `s` is gone. */
+static bool rst_input(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
+{
+	if (s->state == SK_TCP_SYN_RECV && s->parent) {
+		/* L5: a half-open child dies; the listener stays. Linux drops a
+		 * request on any in-window reset. */
+		tcp_child_unlink(s);
+		sock_done(st, s);
+		return true;
+	}
+	if (seg->seq != s->rcv_nxt) {
+		challenge_ack(st, s);
+		return false;
+	}
+	tcp_abort(st, s, s->state == SK_TCP_CLOSE_WAIT ? EPIPE : ECONNRESET);
+	return true;
+}
+
+/* SYN_RECV: the ACK completing the handshake (RFC 9293 §3.10.7.4 fifth
+ * check). Returns false when the segment must go no further. */
+static bool synrecv_ack(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr *ip,
+			const struct tcp_seg *seg)
+{
+	if (!seq_gt(seg->ack, s->snd_una) || seq_gt(seg->ack, s->snd_max)) {
+		tcp_reset_reply(st, ip, seg);
+		return false;
+	}
+	struct sk_sock *l = s->parent;
+	if (l && l->lq->acc_count >= l->lq->backlog + 1) {
+		/* L3: accept queue full: drop the final ACK; the SYN-ACK timer
+		 * will try again (or reset with tcp_abort_on_overflow). */
+		mib_inc(st, SK_MIB_ListenOverflows);
+		stack_event_drop(st, SK_MIB_ListenDrops, ip->src, seg->sport, seg->dport);
+		if (st->cfg.knobs.tcp_abort_on_overflow) {
+			tcp_reset_reply(st, ip, seg);
+			tcp_child_unlink(s);
+			sock_done(st, s);
+		}
+		return false;
+	}
+	if (s->rtt_start_ns && !s->retransmits)
+		rtt_sample(st, s, st->now_ns - s->rtt_start_ns);
+	s->rtt_start_ns = 0;
+	s->retransmits = s->backoff = 0;
+	s->retrans_stamp_ns = 0;
+	s->rtx_at_ns = 0;
+	s->snd_una = seg->ack;
+	s->snd_wnd = (uint32_t)seg->wnd << s->snd_wscale;
+	s->snd_wl1 = seg->seq;
+	s->snd_wl2 = seg->ack;
+	if (l) {
+		tcp_child_unlink(s);
+		sock_set_state(st, s, SK_TCP_ESTABLISHED);
+		accept_queue_add(l, s);
+		mib_inc(st, SK_MIB_PassiveOpens);
+		sock_wake(st, l);
+	} else {
+		sock_set_state(st, s, SK_TCP_ESTABLISHED);
+	}
+	tcp_established(st, s);
+	return true;
+}
+
+/* Our FIN has been acknowledged: move on (RFC 9293 §3.10.7.4, fifth
+ * check, per state). Returns true when `s` is gone. */
+static bool fin_acked(struct sk_stack *st, struct sk_sock *s)
+{
+	switch (s->state) {
+	case SK_TCP_FIN_WAIT1:
+		sock_set_state(st, s, SK_TCP_FIN_WAIT2);
+		if (s->flags & SOCKF_ORPHAN) {
+			s->idle_at_ns = st->now_ns + tcp_fin_timeout_ns(st, s);
+			sock_rearm(st, s);
+		}
+		return false;
+	case SK_TCP_CLOSING:
+		tcp_time_wait(st, s);
+		return true;
+	case SK_TCP_LAST_ACK:
+		sock_done(st, s);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Linux's tcp_may_update_window: a newer segment, or a newer ACK, or the
+ * same with a larger window. */
+static void update_window(struct sk_sock *s, const struct tcp_seg *seg)
+{
+	uint32_t nwin = (uint32_t)seg->wnd << s->snd_wscale;
+	if (seq_gt(seg->ack, s->snd_una) || seq_gt(seg->seq, s->snd_wl1) ||
+	    (seg->seq == s->snd_wl1 && nwin > s->snd_wnd)) {
+		s->snd_wnd = nwin;
+		s->snd_wl1 = seg->seq;
+		s->snd_wl2 = seg->ack;
+	}
+}
+
+/* Congestion window growth on new ACKs: slow start, then congestion
+ * avoidance (RFC 5681 §3.1), counted in segments as Linux does. */
+static void cwnd_grow(struct sk_sock *s, uint32_t acked_bytes)
+{
+	uint32_t segs = (acked_bytes + s->mss_cache - 1) / s->mss_cache;
+	if (s->cwnd < s->ssthresh) {
+		s->cwnd += segs;
+		return;
+	}
+	s->cwnd_cnt += segs;
+	if (s->cwnd_cnt >= s->cwnd) {
+		s->cwnd_cnt -= s->cwnd;
+		s->cwnd++;
+	}
+}
+
+/* The ACK field (RFC 9293 §3.10.7.4, fifth check). Returns true when `s`
+ * is gone. */
+static bool ack_input(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
+{
+	if (seq_gt(seg->ack, s->snd_max))
+		return false; /* acks what we never sent: ignored, as Linux does */
+	if (seq_lt(seg->ack, s->snd_una))
+		return false; /* an old duplicate ACK */
+	update_window(s, seg);
+	s->probes = 0; /* the peer is alive (Linux tcp_ack) */
+	s->err_soft = 0;
+	uint32_t acked = seg->ack - s->snd_una;
+	if (acked == 0) {
+		tcp_output(st, s); /* the window may have opened */
+		return false;
+	}
+	uint32_t fin_seq = s->snd_una + s->snd.len;
+	bool fin = (s->flags & SOCKF_SHUT_WR) && s->snd_max == fin_seq + 1 && seg->ack == fin_seq + 1;
+	ring_drop(st, &s->snd, acked - fin);
+	s->snd_una = seg->ack;
+	if (seq_lt(s->snd_nxt, s->snd_una))
+		s->snd_nxt = s->snd_una;
+	if (s->rtt_start_ns && seq_ge(seg->ack, s->rtt_seq)) {
+		rtt_sample(st, s, st->now_ns - s->rtt_start_ns);
+		s->rtt_start_ns = 0;
+	}
+	s->retransmits = s->backoff = 0;
+	s->retrans_stamp_ns = 0;
+	cwnd_grow(s, acked);
+	s->rtx_at_ns = s->snd_una == s->snd_max ? 0 : st->now_ns + (uint64_t)s->rto_ms * SK_NS_PER_MS;
+	sock_rearm(st, s);
+	sock_wake(st, s);
+	if (fin && fin_acked(st, s))
+		return true;
+	return false;
+}
+
+/* ---- data and FIN (RFC 9293 §3.10.7.4, seventh and eighth checks) ---- */
+
+static void ofo_insert(struct sk_stack *st, struct sk_sock *s, uint32_t seq, const uint8_t *p,
+		       uint32_t n, bool fin)
+{
+	struct ofo_seg **pp = &s->ofo;
+	while (*pp && seq_lt((*pp)->seq, seq))
+		pp = &(*pp)->next;
+	if (*pp && (*pp)->seq == seq && (*pp)->len >= n && (*pp)->fin >= fin)
+		return; /* D1: a duplicate */
+	if (s->ofo_bytes + n > (uint32_t)tcp_rcvbuf_limit(st, s)) {
+		mib_inc(st, SK_MIB_TCPOFODrop);
+		return;
+	}
+	struct ofo_seg *o = sk_alloc(st, sizeof(*o) + n);
+	if (!o) {
+		mib_inc(st, SK_MIB_TCPOFODrop);
+		return;
+	}
+	o->seq = seq;
+	o->len = n;
+	o->fin = fin;
+	memcpy(o->data, p, n);
+	o->next = *pp;
+	*pp = o;
+	s->ofo_bytes += n;
+	mib_inc(st, SK_MIB_TCPOFOQueue);
+}
+
+/* Appends in-order bytes; returns how many the buffer took. */
+static uint32_t rcv_append(struct sk_stack *st, struct sk_sock *s, const uint8_t *p, uint32_t n)
+{
+	int took = ring_write(st, &s->rcv, p, n, (uint32_t)tcp_rcvbuf_limit(st, s));
+	if (took < (int)n)
+		mib_inc(st, SK_MIB_TCPRcvQDrop);
+	return took > 0 ? (uint32_t)took : 0;
+}
+
+/* Moves out-of-order segments that now fit onto the receive buffer.
+ * Returns true when a FIN was reached. */
+static bool ofo_drain(struct sk_stack *st, struct sk_sock *s)
+{
+	bool fin = false;
+	while (s->ofo && seq_le(s->ofo->seq, s->rcv_nxt)) {
+		struct ofo_seg *o = s->ofo;
+		uint32_t skip = s->rcv_nxt - o->seq;
+		if (skip < o->len)
+			s->rcv_nxt += rcv_append(st, s, o->data + skip, o->len - skip);
+		if (o->fin && o->seq + o->len == s->rcv_nxt)
+			fin = true;
+		s->ofo = o->next;
+		s->ofo_bytes -= o->len;
+		sk_free(st, o, sizeof(*o) + o->len);
+		if (fin)
+			break;
+	}
+	return fin;
+}
+
+/* Linux's delayed-ACK choice (__tcp_ack_snd_check): ACK at once in
+ * quick-ACK mode, after more than one full segment, or with a hole;
+ * otherwise within the delayed-ACK time. */
+static void ack_schedule(struct sk_stack *st, struct sk_sock *s, uint32_t seg_len)
+{
+	if (seg_len >= s->rcv_mss)
+		s->rcv_mss = (uint16_t)(seg_len < s->adv_mss ? seg_len : s->adv_mss);
+	if (!(s->flags & SOCKF_GOT_DATA)) {
+		/* the first data: quick-ACK up to 16 segments (tcp_incr_quickack) */
+		uint32_t q = s->rcv_wnd / (2u * s->rcv_mss);
+		s->quickacks = (uint8_t)(q == 0 ? 2 : q > 16 ? 16 : q);
+		s->flags |= SOCKF_GOT_DATA;
+	}
+	bool quick = s->quickacks && !(s->flags & SOCKF_PINGPONG);
+	if (quick || s->ofo || s->rcv_nxt - s->rcv_wup > s->rcv_mss) {
+		s->flags |= SOCKF_ACK_NOW;
+	} else if (!s->delack_at_ns) {
+		mib_inc(st, SK_MIB_TCPDelayedACKs);
+		s->delack_at_ns = st->now_ns + (uint64_t)st->cfg.knobs.tcp_delack_min_ms * SK_NS_PER_MS;
+		sock_rearm(st, s);
+	}
+}
+
+/* The peer's FIN was reached in sequence: RFC 9293 §3.10.7.4, eighth
+ * check. Returns true when `s` is gone. */
+static bool fin_input(struct sk_stack *st, struct sk_sock *s)
+{
+	s->rcv_nxt++;
+	s->flags |= SOCKF_FIN_RCVD | SOCKF_ACK_NOW;
+	sock_wake(st, s);
+	switch (s->state) {
+	case SK_TCP_SYN_RECV:
+	case SK_TCP_ESTABLISHED:
+		sock_set_state(st, s, SK_TCP_CLOSE_WAIT);
+		return false;
+	case SK_TCP_FIN_WAIT1:
+		sock_set_state(st, s, SK_TCP_CLOSING);
+		return false;
+	case SK_TCP_FIN_WAIT2:
+		tcp_send_ack(st, s);
+		tcp_time_wait(st, s);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Data and FIN of an acceptable segment. Returns true when `s` is gone. */
+static bool data_input(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
+{
+	bool fin = (seg->flags & TCP_FIN) != 0;
+	if (!seg->data_len && !fin)
+		return false;
+	if (!(TCPF(s->state) & (TCPF(SK_TCP_ESTABLISHED) | TCPF(SK_TCP_FIN_WAIT1) |
+				TCPF(SK_TCP_FIN_WAIT2)))) {
+		s->flags |= SOCKF_ACK_NOW; /* after their FIN: a retransmission */
+		return false;
+	}
+	uint32_t seq = seg->seq, n = seg->data_len;
+	const uint8_t *p = seg->data;
+	if ((s->flags & SOCKF_SHUT_RD) && s->state != SK_TCP_ESTABLISHED && n &&
+	    seq_gt(seq + n, s->rcv_nxt)) {
+		/* RFC 1122 §4.2.2.13 via Linux: new data for a socket that will
+		 * never read it again is answered with a reset. */
+		mib_inc(st, SK_MIB_TCPAbortOnData);
+		tcp_send_reset(st, s);
+		tcp_abort(st, s, ECONNRESET);
+		return true;
+	}
+	if (seq_lt(seq, s->rcv_nxt)) { /* trim what we already have (D1) */
+		uint32_t dup = s->rcv_nxt - seq;
+		bool fin_is_new = fin && dup == n;
+		if (dup >= n && !fin_is_new) {
+			s->flags |= SOCKF_ACK_NOW; /* all old: ACK so they stop */
+			return false;
+		}
+		seq += dup;
+		p += dup;
+		n -= dup;
+	}
+	uint32_t right = s->rcv_wup + s->rcv_wnd;
+	if (seq_gt(seq + n, right)) { /* beyond the window we offered */
+		n = seq_gt(right, seq) ? right - seq : 0;
+		fin = false;
+		s->flags |= SOCKF_ACK_NOW;
+	}
+	if (seq != s->rcv_nxt) {
+		ofo_insert(st, s, seq, p, n, fin);
+		s->flags |= SOCKF_ACK_NOW; /* RFC 5681 §4.2: a hole is ACKed at once */
+		return false;
+	}
+	uint32_t took = rcv_append(st, s, p, n);
+	s->rcv_nxt += took;
+	if (took < n)
+		fin = false;
+	if (s->ofo && ofo_drain(st, s))
+		fin = true;
+	if (took)
+		sock_wake(st, s);
+	ack_schedule(st, s, seg->data_len);
+	return fin ? fin_input(st, s) : false;
+}
+
+/* A SYN on a connection. In SYN_RECV a SYN-ACK for our SYN completes a
+ * simultaneous open (Linux lets it pass as the ACK) and a repeat of their
+ * SYN means our SYN-ACK was lost; anything else gets a challenge ACK (RFC
+ * 5961 §4.2). Returns true when the segment goes on as an ACK. */
+static bool synrecv_syn_ok(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
+{
+	if (s->state == SK_TCP_SYN_RECV && seg->seq == s->irs) {
+		if ((seg->flags & TCP_ACK) && seg->ack == s->snd_nxt)
+			return true;
+		if (!(seg->flags & TCP_ACK)) {
+			tcp_send_synack(st, s);
+			return false;
+		}
+	}
+	mib_inc(st, SK_MIB_TCPSYNChallenge);
+	challenge_ack(st, s);
+	return false;
+}
+
+static void conn_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr *ip,
+		       const struct tcp_seg *seg)
+{
+	s->lrcvtime_ns = st->now_ns;
+	if (s->state == SK_TCP_SYN_SENT) {
+		synsent_input(st, s, ip, seg);
+		return;
+	}
+	if (s->state == SK_TCP_TIME_WAIT) {
+		tcp_timewait_input(st, s, ip, seg);
+		return;
+	}
+	if (!seq_acceptable(s, seg)) {
+		if (!(seg->flags & TCP_RST))
+			send_dupack(st, s);
+		mib_inc(st, SK_MIB_SynackTcpBadSeq);
+		return;
+	}
+	if (seg->flags & TCP_RST) {
+		rst_input(st, s, seg);
+		return;
+	}
+	if ((seg->flags & TCP_SYN) && !synrecv_syn_ok(st, s, seg))
+		return;
+	if (!(seg->flags & TCP_ACK))
+		return;
+	if (s->state == SK_TCP_SYN_RECV && !synrecv_ack(st, s, ip, seg))
+		return;
+	update_ts_recent(s, seg);
+	if (ack_input(st, s, seg) || data_input(st, s, seg))
+		return;
+	tcp_output(st, s);
+	if (s->flags & SOCKF_ACK_NOW)
+		tcp_send_ack(st, s);
+}
+
+void tcp_input(struct sk_stack *st, const struct ip4_hdr *ip, const uint8_t *p, size_t len)
+{
+	struct tcp_seg seg;
+	mib_inc(st, SK_MIB_InSegs);
+	enum wire_err e = tcp_parse(p, len, ip->src, ip->dst, &seg);
+	if (e != WIRE_OK) {
+		if (e == WIRE_BAD_CSUM)
+			mib_inc(st, SK_MIB_InCsumErrors);
+		stack_event_drop(st, SK_MIB_InErrs, ip->src, 0, 0);
+		return;
+	}
+	struct sk_sock *s = ehash_lookup(st, ip->dst, seg.dport, ip->src, seg.sport);
+	if (s) {
+		conn_input(st, s, ip, &seg);
+		return;
+	}
+	struct sk_sock *l = lhash_lookup(st, seg.dport);
+	if (l) {
+		tcp_listen_input(st, l, ip, &seg);
+		return;
+	}
+	if (!(seg.flags & TCP_RST))
+		stack_event_drop(st, SK_MIB_SynackNoSocketDrop, ip->src, seg.sport, seg.dport);
+	tcp_reset_reply(st, ip, &seg); /* R1, H12 */
+}

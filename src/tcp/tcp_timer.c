@@ -1,0 +1,235 @@
+/* TCP timers: retransmission with Linux's give-up arithmetic, zero-window
+ * probes, delayed ACK, keepalive, FIN_WAIT_2 and TIME-WAIT. Each socket has
+ * one wheel timer; these are the deadlines behind it. */
+#include "core.h"
+
+static uint64_t ms_ns(uint64_t ms) { return ms * SK_NS_PER_MS; }
+
+static void backoff_rto(struct sk_stack *st, struct sk_sock *s)
+{
+	uint32_t max_ms = (uint32_t)st->cfg.knobs.tcp_rto_max_ms;
+	s->rto_ms = s->rto_ms * 2 > max_ms ? max_ms : s->rto_ms * 2;
+	s->backoff++;
+}
+
+/* Linux's tcp_model_timeout: how long `boundary` retransmissions take
+ * when the RTO starts at rto_base and doubles up to RTO_max. With the
+ * defaults: 924.6 s for tcp_retries2 = 15. */
+static uint64_t model_timeout_ms(const struct sk_stack *st, int boundary, uint64_t rto_base_ms)
+{
+	uint64_t rto_max = (uint64_t)st->cfg.knobs.tcp_rto_max_ms;
+	int thresh = 0;
+	while ((rto_base_ms << (thresh + 1)) <= rto_max)
+		thresh++;
+	if (boundary <= thresh)
+		return ((2ull << boundary) - 1) * rto_base_ms;
+	return ((2ull << thresh) - 1) * rto_base_ms + (uint64_t)(boundary - thresh) * rto_max;
+}
+
+/* Whether the connection has retransmitted for as long as `boundary`
+ * retries take (Linux's retransmits_timed_out). */
+static bool retransmits_timed_out(const struct sk_stack *st, const struct sk_sock *s, int boundary)
+{
+	if (!s->retransmits)
+		return false;
+	uint64_t limit_ms = model_timeout_ms(st, boundary, (uint64_t)st->cfg.knobs.tcp_rto_min_ms);
+	return st->now_ns - s->retrans_stamp_ns >= ms_ns(limit_ms);
+}
+
+/* The retry budget of an established connection: tcp_retries2, or for an
+ * orphan tcp_orphan_retries where 0 means 8 (Linux tcp_orphan_retries). */
+static int retry_limit(const struct sk_stack *st, const struct sk_sock *s)
+{
+	if (!(s->flags & SOCKF_ORPHAN))
+		return st->cfg.knobs.tcp_retries2;
+	int r = st->cfg.knobs.tcp_orphan_retries;
+	bool alive = s->rto_ms < (uint32_t)st->cfg.knobs.tcp_rto_max_ms;
+	if (s->err_soft && !alive)
+		r = 0;
+	return r == 0 && alive ? 8 : r;
+}
+
+static void give_up(struct sk_stack *st, struct sk_sock *s)
+{
+	mib_inc(st, SK_MIB_TCPAbortOnTimeout);
+	tcp_abort(st, s, s->err_soft ? s->err_soft : ETIMEDOUT);
+}
+
+/* SYN or SYN-ACK lost: resend with the same ISN, doubling the RTO, until
+ * tcp_syn_retries (TCP_SYNCNT) or tcp_synack_retries are spent. */
+static void handshake_timeout(struct sk_stack *st, struct sk_sock *s)
+{
+	int limit = s->state == SK_TCP_SYN_SENT
+			    ? (s->syn_retries ? s->syn_retries : st->cfg.knobs.tcp_syn_retries)
+			    : st->cfg.knobs.tcp_synack_retries;
+	if (s->retransmits >= limit) {
+		give_up(st, s);
+		return;
+	}
+	s->retransmits++;
+	backoff_rto(st, s);
+	s->rtt_start_ns = 0; /* Karn */
+	s->rtx_at_ns = 0;
+	tcp_send_synack(st, s);
+}
+
+/* Zero-window probe (RFC 9293 §3.8.6.1): an ACK one byte below SND.UNA
+ * that the peer must answer with its window, as Linux sends it. */
+static void persist_timeout(struct sk_stack *st, struct sk_sock *s)
+{
+	if (s->probes >= retry_limit(st, s)) {
+		give_up(st, s);
+		return;
+	}
+	s->probes++;
+	uint32_t nxt = s->snd_nxt;
+	s->snd_nxt = s->snd_una - 1;
+	tcp_send_ack(st, s);
+	s->snd_nxt = nxt;
+	backoff_rto(st, s);
+	s->rtx_at_ns = st->now_ns + ms_ns(s->rto_ms);
+}
+
+/* RFC 6298 §5.4-5.6: retransmit the earliest unacknowledged segment, back
+ * off, and fall back to one segment of congestion window (RFC 5681 §3.1). */
+static void retransmit_timeout(struct sk_stack *st, struct sk_sock *s)
+{
+	if (TCPF(s->state) & (TCPF(SK_TCP_SYN_SENT) | TCPF(SK_TCP_SYN_RECV))) {
+		mib_inc(st, SK_MIB_TCPTimeouts);
+		handshake_timeout(st, s);
+		return;
+	}
+	if (s->snd_una == s->snd_max) {
+		persist_timeout(st, s);
+		return;
+	}
+	if (!s->retrans_stamp_ns)
+		s->retrans_stamp_ns = st->now_ns - ms_ns(s->rto_ms);
+	if (retransmits_timed_out(st, s, retry_limit(st, s))) {
+		give_up(st, s);
+		return;
+	}
+	mib_inc(st, SK_MIB_TCPTimeouts);
+	uint32_t flight = (s->snd_max - s->snd_una) / s->mss_cache;
+	s->ssthresh = flight / 2 > 2 ? flight / 2 : 2;
+	s->cwnd = 1;
+	s->cwnd_cnt = 0;
+	s->snd_nxt = s->snd_una; /* go back: resend from the first hole */
+	s->rtt_start_ns = 0;     /* Karn */
+	s->retransmits++;
+	backoff_rto(st, s);
+	s->rtx_at_ns = 0;
+	tcp_output(st, s);
+}
+
+void tcp_keepalive_arm(struct sk_stack *st, struct sk_sock *s)
+{
+	int idle = s->keepidle_s ? s->keepidle_s : st->cfg.knobs.tcp_keepalive_time;
+	s->idle_at_ns = s->lrcvtime_ns + (uint64_t)idle * SK_NS_PER_S;
+	if (s->idle_at_ns <= st->now_ns)
+		s->idle_at_ns = st->now_ns + (uint64_t)idle * SK_NS_PER_S;
+	sock_rearm(st, s);
+}
+
+/* Keepalive (RFC 1122 §4.2.3.6, Linux tcp_keepalive_timer): after idle
+ * time with nothing outstanding, probe every interval; give up after the
+ * count of unanswered probes. */
+static void keepalive_timeout(struct sk_stack *st, struct sk_sock *s)
+{
+	const struct sk_knobs *k = &st->cfg.knobs;
+	uint64_t idle_ns = (uint64_t)(s->keepidle_s ? s->keepidle_s : k->tcp_keepalive_time) * SK_NS_PER_S;
+	uint64_t intvl_ns = (uint64_t)(s->keepintvl_s ? s->keepintvl_s : k->tcp_keepalive_intvl) * SK_NS_PER_S;
+	int cnt = s->keepcnt ? s->keepcnt : k->tcp_keepalive_probes;
+	if (s->snd_una != s->snd_max || s->snd.len) {
+		s->idle_at_ns = st->now_ns + idle_ns; /* the retransmission timer watches */
+		return;
+	}
+	uint64_t elapsed = st->now_ns - s->lrcvtime_ns;
+	if (elapsed < idle_ns) {
+		s->idle_at_ns = s->lrcvtime_ns + idle_ns;
+		return;
+	}
+	if (s->probes >= cnt) {
+		give_up(st, s);
+		return;
+	}
+	s->probes++;
+	mib_inc(st, SK_MIB_TCPKeepAlive);
+	uint32_t nxt = s->snd_nxt;
+	s->snd_nxt = s->snd_una - 1;
+	tcp_send_ack(st, s);
+	s->snd_nxt = nxt;
+	s->idle_at_ns = st->now_ns + intvl_ns;
+}
+
+static void idle_timeout(struct sk_stack *st, struct sk_sock *s)
+{
+	switch (s->state) {
+	case SK_TCP_TIME_WAIT:
+		mib_inc(st, SK_MIB_TW);
+		sock_done(st, s);
+		return;
+	case SK_TCP_FIN_WAIT2:
+		sock_done(st, s); /* tcp_fin_timeout for an orphan: gone quietly */
+		return;
+	default:
+		if (s->flags & SOCKF_KEEPALIVE)
+			keepalive_timeout(st, s);
+		return;
+	}
+}
+
+static bool is_gone(const struct sk_sock *s)
+{
+	/* sock_done leaves a socket with a descriptor in CLOSE, unarmed. */
+	return s->state == SK_TCP_CLOSE;
+}
+
+void tcp_timer(struct sk_stack *st, struct sk_sock *s)
+{
+	uint64_t now = st->now_ns;
+	if (s->delack_at_ns && s->delack_at_ns <= now) {
+		s->delack_at_ns = 0;
+		s->flags &= ~SOCKF_PINGPONG; /* the ACK waited in vain: stop waiting */
+		tcp_send_ack(st, s);
+	}
+	if (s->rtx_at_ns && s->rtx_at_ns <= now) {
+		s->rtx_at_ns = 0;
+		retransmit_timeout(st, s);
+		if (is_gone(s))
+			return;
+	}
+	if (s->idle_at_ns && s->idle_at_ns <= now) {
+		s->idle_at_ns = 0;
+		int state = s->state;
+		idle_timeout(st, s);
+		if (state == SK_TCP_TIME_WAIT || state == SK_TCP_FIN_WAIT2 || is_gone(s))
+			return;
+	}
+	sock_rearm(st, s);
+}
+
+/* ICMP destination unreachable for one of our connections (RFC 1122
+ * §4.2.3.9, Linux tcp_v4_err): fatal while connecting, a soft error kept
+ * for a later timeout once established (A3). */
+void tcp_icmp_error(struct sk_stack *st, const struct icmp_msg *m)
+{
+	struct sk_sock *s = ehash_lookup(st, m->q_src, m->q_sport, m->q_dst, m->q_dport);
+	if (!s || s->state == SK_TCP_TIME_WAIT)
+		return;
+	if (!seq_in(m->q_seq, s->snd_una, s->snd_max + 1))
+		return; /* not about anything in flight (RFC 5927 §4.1) */
+	static const uint8_t errs[] = {
+		[ICMP_NET_UNREACH] = ENETUNREACH, [ICMP_HOST_UNREACH] = EHOSTUNREACH,
+		[ICMP_PROT_UNREACH] = ENOPROTOOPT, [ICMP_PORT_UNREACH] = ECONNREFUSED,
+		[ICMP_FRAG_NEEDED] = 0,
+	};
+	int err = m->code < sizeof(errs) ? errs[m->code] : EHOSTUNREACH;
+	if (!err)
+		return; /* path MTU discovery is not implemented yet */
+	if (s->state == SK_TCP_SYN_SENT) {
+		tcp_abort(st, s, err);
+		return;
+	}
+	s->err_soft = (uint8_t)err;
+}
