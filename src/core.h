@@ -91,7 +91,7 @@ struct sk_sock {
 
 	struct sk_sock *port_next, **port_pprev; /* owners of a bound port */
 	struct sk_sock *qnext, **qpprev; /* in a listener's queue */
-	struct sk_sock *rnext;  /* on the ready list */
+	struct sk_sock *rnext, **rpprev; /* on the ready list */
 	struct sk_sock *parent; /* the listener, until accepted */
 	struct listen_q *lq;    /* listeners only */
 
@@ -170,7 +170,7 @@ struct sk_stack {
 	int fd_cap, fd_low_word;
 
 	/* readiness changes, oldest first */
-	struct sk_sock *ready_head, *ready_tail;
+	struct sk_sock *ready_head, **ready_tail; /* tail: the last rnext, or &ready_head */
 
 	uint64_t hash_key[2];   /* keys the tables (per stack, from the seed) */
 	uint64_t isn_key[2];    /* RFC 6528 secret */

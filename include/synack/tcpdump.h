@@ -14,15 +14,16 @@
  * the packets in the order tcpdump would read them. The state grows by one
  * small entry per conversation and is never trimmed, as in tcpdump.
  *
- * Covered exactly: IPv4 (including truncated, bad-length and fragment
- * cases, IP in IP), TCP with every option tcpdump decodes except MPTCP,
- * the HTTP, RTSP, FTP, SMTP, WHOIS and SSH first-line summaries tcpdump
- * adds for their ports, and ICMP. Not decoded (the line stops where tcpdump
- * would go on): TCP payloads on the other ports tcpdump dissects (BGP 179,
- * PPTP 1723, Redis 6379, BEEP 10288, OpenFlow 6633/6653, DNS 53, MSDP 639,
- * RPKI-RTR 323, LDP 646, NFS 2049, telnet commands on 23), the MPTCP
- * option, UDP and the other protocols tcpdump dissects (printed as
- * "ip-proto-N LEN"), IPv6.
+ * Covered exactly (and checked against tcpdump on every build where it is
+ * installed, see tests/unit/test_tcpdump_fmt.c): IPv4, including
+ * truncated, bad-length, optioned and fragmented packets and IP in IP;
+ * TCP with every option tcpdump decodes except MPTCP; the summaries
+ * tcpdump adds after "length N" for HTTP (80, 8080), RTSP, FTP, SMTP,
+ * WHOIS, SSH, telnet, BGP, BEEP and RPKI-RTR ports; ICMP. Not decoded (the
+ * line stops where tcpdump would go on): TCP payloads to or from PPTP
+ * 1723, Redis 6379, OpenFlow 6633/6653, DNS 53, MSDP 639, LDP 646 and NFS
+ * 2049; the MPTCP option; UDP and the other protocols tcpdump dissects
+ * (printed as "ip-proto-N LEN"); IPv6. A line never holds a newline.
  */
 #ifndef SYNACK_TCPDUMP_H
 #define SYNACK_TCPDUMP_H

@@ -1230,49 +1230,60 @@ static void print_other(struct pkt *k, uint8_t proto, uint32_t length, const cha
 		putf(k->out, " ip-proto-%u %u", proto, length);
 }
 
+/* The checks print-ip.c ip_print makes before it looks at the protocol.
+ * Returns the header length, or 0 when the line ends here. On success
+ * *len is the payload length the header claims, and bytes past the IP
+ * total length (link padding) are off limits from now on. */
+static uint32_t ip_checks(struct pkt *k, size_t off, uint32_t length, uint32_t *len)
+{
+	k->proto = "ip";
+	if (!have(k, off, 1)) {
+		trunc_mark(k);
+		return 0;
+	}
+	unsigned ver = k->p[off] >> 4;
+	if (ver != 4) {
+		if (ver == 6)
+			put(k->out, "IP6, wrong link-layer encapsulation (invalid)");
+		else
+			putf(k->out, "IP%u (invalid)", ver);
+		return 0;
+	}
+	put(k->out, "IP ");
+	if (!have(k, off, 20)) {
+		trunc_mark(k);
+		return 0;
+	}
+	if (length < 20) {
+		putf(k->out, "truncated-ip %u", length);
+		return 0;
+	}
+	uint32_t hlen = (uint32_t)(k->p[off] & 0x0f) * 4;
+	if (hlen < 20) {
+		putf(k->out, "bad-hlen %u", hlen);
+		return 0;
+	}
+	uint32_t total = be16(k, off + 2);
+	if (length < total)
+		putf(k->out, "truncated-ip - %u bytes missing! ", total - length);
+	if (total < hlen) {
+		putf(k->out, "bad-len %u", total);
+		return 0;
+	}
+	if (k->end > off + total)
+		k->end = off + total;
+	*len = total - hlen;
+	return hlen;
+}
+
 /* print-ip.c ip_print for the header at `off`, `length` bytes claimed by
  * the layer below. One turn per header: IP in IP (protocol 4) loops. */
 static void print_ip(struct pkt *k, size_t off, uint32_t length)
 {
 	for (;;) {
-		k->proto = "ip";
-		if (!have(k, off, 1)) {
-			trunc_mark(k);
+		uint32_t len, hlen = ip_checks(k, off, length, &len);
+		if (hlen == 0)
 			return;
-		}
-		unsigned ver = k->p[off] >> 4;
-		if (ver != 4) {
-			if (ver == 6)
-				put(k->out, "IP6, wrong link-layer encapsulation (invalid)");
-			else
-				putf(k->out, "IP%u (invalid)", ver);
-			return;
-		}
-		put(k->out, "IP ");
-		if (!have(k, off, 20)) {
-			trunc_mark(k);
-			return;
-		}
-		if (length < 20) {
-			putf(k->out, "truncated-ip %u", length);
-			return;
-		}
-		uint32_t hlen = (uint32_t)(k->p[off] & 0x0f) * 4;
-		if (hlen < 20) {
-			putf(k->out, "bad-hlen %u", hlen);
-			return;
-		}
-		uint32_t len = be16(k, off + 2);
-		if (length < len)
-			putf(k->out, "truncated-ip - %u bytes missing! ", len - length);
-		if (len < hlen) {
-			putf(k->out, "bad-len %u", len);
-			return;
-		}
-		/* Bytes past the IP total length (link padding) are not read. */
-		if (k->end > off + len)
-			k->end = off + len;
-		len -= hlen;
 
 		uint16_t frag = be16(k, off + 6);
 		uint8_t proto = k->p[off + 9];
@@ -1285,6 +1296,7 @@ static void print_ip(struct pkt *k, size_t off, uint32_t length)
 			putf(k->out, "%s > %s: ip-proto-%u", s, d, proto);
 			return;
 		}
+		/* TCP, UDP, SCTP and DCCP print the addresses with their ports. */
 		if (proto != 6 && proto != 17 && proto != 132 && proto != 33)
 			putf(k->out, "%s > %s: ", s, d);
 		if (!have(k, off, hlen)) {

@@ -130,9 +130,10 @@ static const struct knob_desc *knob_find(const char *name)
 	return NULL;
 }
 
+/* isspace() in the C locale, which is what the kernel skips. */
 static int is_blank(char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
 /* Parses exactly `count` decimal integers separated by blanks, as one

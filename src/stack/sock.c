@@ -37,32 +37,30 @@ void sock_set_state(struct sk_stack *st, struct sk_sock *s, int state)
 }
 
 /* Queues the socket on the ready list once, so a driver learns that its
- * readiness may have changed without polling every socket. */
+ * readiness may have changed without polling every socket. Doubly linked,
+ * so a socket that dies leaves the list in O(1). */
 void sock_wake(struct sk_stack *st, struct sk_sock *s)
 {
 	if (s->fd < 0 || (s->flags & SOCKF_IN_READY))
 		return;
+	if (!st->ready_tail)
+		st->ready_tail = &st->ready_head;
 	s->flags |= SOCKF_IN_READY;
 	s->rnext = NULL;
-	if (st->ready_tail)
-		st->ready_tail->rnext = s;
-	else
-		st->ready_head = s;
-	st->ready_tail = s;
+	s->rpprev = st->ready_tail;
+	*st->ready_tail = s;
+	st->ready_tail = &s->rnext;
 }
 
 static void ready_remove(struct sk_stack *st, struct sk_sock *s)
 {
 	if (!(s->flags & SOCKF_IN_READY))
 		return;
-	struct sk_sock **pp = &st->ready_head, *prev = NULL;
-	while (*pp != s) {
-		prev = *pp;
-		pp = &(*pp)->rnext;
-	}
-	*pp = s->rnext;
-	if (st->ready_tail == s)
-		st->ready_tail = prev;
+	*s->rpprev = s->rnext;
+	if (s->rnext)
+		s->rnext->rpprev = s->rpprev;
+	else
+		st->ready_tail = s->rpprev;
 	s->flags &= ~SOCKF_IN_READY;
 }
 
@@ -71,10 +69,7 @@ int sk_ready(struct sk_stack *st, int *fds, int max)
 	int n = 0;
 	while (n < max && st->ready_head) {
 		struct sk_sock *s = st->ready_head;
-		st->ready_head = s->rnext;
-		if (!st->ready_head)
-			st->ready_tail = NULL;
-		s->flags &= ~SOCKF_IN_READY;
+		ready_remove(st, s);
 		fds[n++] = s->fd;
 	}
 	return n;

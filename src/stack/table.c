@@ -263,10 +263,12 @@ int port_connect(struct sk_stack *st, struct sk_sock *s)
 	uint32_t *perturb = &st->port_perturb[h & 255];
 	uint32_t offset = (h + *perturb) % n;
 	for (uint32_t parity = 0; parity < 2; parity++) {
-		for (uint32_t i = 0; i < n; i++) {
+		uint32_t first = (uint32_t)low + offset;
+		uint32_t i = ((first & 1) != parity); /* the first port of this parity */
+		for (; i < n; i += 2) {
 			uint32_t port = (uint32_t)low + (offset + i) % n;
 			if ((port & 1) != parity)
-				continue;
+				continue; /* n odd: the wrap shifted parity */
 			if (!port_shareable(st, (uint16_t)port) ||
 			    ehash_lookup(st, s->laddr, (uint16_t)port, s->raddr, s->rport))
 				continue;
