@@ -21,6 +21,9 @@ static inline bool seq_in(uint32_t x, uint32_t a, uint32_t b) { return x - a < b
 
 #define TCPF(s) (1u << (s))
 
+/* Linux's net.ipv4.tcp_invalid_ratelimit default. */
+#define TCP_INVALID_RATELIMIT_MS 500
+
 /* ---- byte rings: send and receive buffers, allocated only while they hold data ---- */
 struct ring {
 	uint8_t *buf;     /* NULL while empty */
@@ -129,6 +132,7 @@ struct sk_sock {
 	int linger2_s;
 	uint64_t lrcvtime_ns;   /* last segment received */
 	uint64_t lsndtime_ns;   /* last data sent */
+	uint32_t last_oow_ack_ms; /* last ACK to an out-of-window segment */
 };
 
 /* A listener's queues (RFC 9293 leaves them to the implementation; these
@@ -259,6 +263,7 @@ void tcp_child_unlink(struct sk_sock *c);
 void tcp_listen_input(struct sk_stack *st, struct sk_sock *l, const struct ip4_hdr *ip,
 		      const struct tcp_seg *seg);
 void tcp_keepalive_arm(struct sk_stack *st, struct sk_sock *s);
+bool tcp_oow_rate_limited(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg);
 uint64_t tcp_fin_timeout_ns(const struct sk_stack *st, const struct sk_sock *s);
 
 #endif

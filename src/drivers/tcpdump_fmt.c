@@ -58,6 +58,9 @@ __attribute__((format(printf, 2, 3))) static void putf(struct line *l, const cha
 
 /* ---- the packet being read ---- */
 
+/* TCP flag bits, with tcpdump's names. */
+enum { TH_FIN = 0x01, TH_SYN = 0x02, TH_RST = 0x04, TH_PUSH = 0x08, TH_ACK = 0x10, TH_URG = 0x20 };
+
 struct pkt {
 	const uint8_t *p;
 	size_t end;         /* bytes tcpdump may read (its snapend) */
@@ -177,7 +180,7 @@ static void conv_relative(struct sk_tcpdump *td, uint32_t src, uint32_t dst, uin
 	uint32_t kports = r->rev ? (uint32_t)dport << 16 | sport : (uint32_t)sport << 16 | dport;
 
 	struct conv *c = td->cap ? conv_slot(td->tab, td->cap, ksrc, kdst, kports) : NULL;
-	if (c != NULL && c->used && !(flags & 0x02 /* SYN */)) {
+	if (c != NULL && c->used && !(flags & TH_SYN)) {
 		*seq -= r->rev ? c->ack : c->seq;
 		*ack -= r->rev ? c->seq : c->ack;
 		r->thseq = c->seq;
@@ -915,8 +918,8 @@ static void tcp_flags(struct line *out, uint8_t flags)
 {
 	/* tcpdump's tcp_flag_values order; ACK is '.' */
 	static const struct { uint8_t bit; char c; } tab[] = {
-		{ 0x01, 'F' }, { 0x02, 'S' }, { 0x04, 'R' }, { 0x08, 'P' },
-		{ 0x10, '.' }, { 0x20, 'U' }, { 0x40, 'E' }, { 0x80, 'W' },
+		{ TH_FIN, 'F' }, { TH_SYN, 'S' }, { TH_RST, 'R' }, { TH_PUSH, 'P' },
+		{ TH_ACK, '.' }, { TH_URG, 'U' }, { 0x40, 'E' /* ECE */ }, { 0x80, 'W' /* CWR */ },
 	};
 	char s[9];
 	size_t n = 0;
@@ -957,8 +960,10 @@ static void print_tcp(struct pkt *k, size_t off, uint32_t length, uint32_t src, 
 	uint8_t flags = k->p[off + 13];
 	tcp_flags(k->out, flags);
 
+	/* tcpdump records the conversation before its length checks: even
+	 * a segment it then calls bad starts one. */
 	struct rel r = { 0 };
-	if (k->td != NULL && !k->td->absolute && (flags & 0x10))
+	if (k->td != NULL && !k->td->absolute && (flags & TH_ACK))
 		conv_relative(k->td, src, dst, sport, dport, flags, &seq, &ack, &r);
 	if (hlen > length) {
 		putf(k->out, " [bad hdr length %u - too long, > %u]", hlen, length);
@@ -968,12 +973,12 @@ static void print_tcp(struct pkt *k, size_t off, uint32_t length, uint32_t src, 
 	/* A segment with no data and none of SYN, FIN, RST shows no seq. */
 	if (length > 0)
 		putf(k->out, ", seq %u:%u", seq, seq + length);
-	else if (flags & 0x07)
+	else if (flags & (TH_SYN | TH_FIN | TH_RST))
 		putf(k->out, ", seq %u", seq);
-	if (flags & 0x10)
+	if (flags & TH_ACK)
 		putf(k->out, ", ack %u", ack);
 	putf(k->out, ", win %u", be16(k, off + 14));
-	if (flags & 0x20)
+	if (flags & TH_URG)
 		putf(k->out, ", urg %u", be16(k, off + 18));
 	if (hlen > 20 && !tcp_options(k, off + 20, hlen - 20, &r, off + hlen + length))
 		return;

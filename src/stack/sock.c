@@ -97,10 +97,23 @@ void sock_rearm(struct sk_stack *st, struct sk_sock *s)
 		wheel_set(&st->wheel, &s->timer, t);
 }
 
-/* Frees a socket and everything it holds, silently. The caller has taken
- * it off any listener queue. */
+/* Frees a listener's queued children silently. */
+static void destroy_children(struct sk_stack *st, struct listen_q *q)
+{
+	while (q->acc_head || q->syn_head) {
+		struct sk_sock *c = q->acc_head ? q->acc_head : q->syn_head;
+		tcp_child_unlink(c);
+		sock_destroy(st, c);
+	}
+}
+
+/* Frees a socket and everything it holds, silently; a listener takes its
+ * queued children with it. The caller has taken it off any listener
+ * queue. */
 void sock_destroy(struct sk_stack *st, struct sk_sock *s)
 {
+	if (s->lq)
+		destroy_children(st, s->lq);
 	if (s->state == SK_TCP_ESTABLISHED)
 		st->mib[SK_MIB_CurrEstab]--;
 	wheel_cancel(&st->wheel, &s->timer);

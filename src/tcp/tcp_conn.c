@@ -244,5 +244,6 @@ void tcp_timewait_input(struct sk_stack *st, struct sk_sock *tw, const struct ip
 		tw->idle_at_ns = st->now_ns + TCP_TIMEWAIT_LEN_NS;
 		sock_rearm(st, tw);
 	}
-	tcp_send_ack(st, tw);
+	if (!tcp_oow_rate_limited(st, tw, seg))
+		tcp_send_ack(st, tw);
 }

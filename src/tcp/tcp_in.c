@@ -61,17 +61,35 @@ static void rtt_sample(struct sk_stack *st, struct sk_sock *s, uint64_t rtt_ns)
 	s->rto_ms = rto_ms > max_ms ? max_ms : rto_ms;
 }
 
-/* Sends an ACK for the current state now: out-of-window segments and
- * duplicates (RFC 9293 §3.10.7.4, first check). */
-static void send_dupack(struct sk_stack *st, struct sk_sock *s)
+/* Linux's tcp_oow_rate_limited: at most one ACK per tcp_invalid_ratelimit
+ * (500 ms) in answer to out-of-window segments, so two confused ends
+ * cannot ping-pong ACKs forever. Data segments are not part of a loop. */
+bool tcp_oow_rate_limited(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
 {
-	tcp_send_ack(st, s);
+	if (seg->data_len && !(seg->flags & TCP_SYN))
+		return false;
+	uint32_t now_ms = (uint32_t)(st->now_ns / SK_NS_PER_MS);
+	if (s->last_oow_ack_ms && now_ms - s->last_oow_ack_ms < TCP_INVALID_RATELIMIT_MS)
+		return true;
+	s->last_oow_ack_ms = now_ms ? now_ms : 1;
+	return false;
 }
 
-/* RFC 5961 §3.2, §4.2: a challenge ACK, at most tcp_challenge_ack_limit a
- * second for the whole host, as Linux limits it. */
-static void challenge_ack(struct sk_stack *st, struct sk_sock *s)
+/* Sends an ACK for the current state now: out-of-window segments and
+ * duplicates (RFC 9293 §3.10.7.4, first check). */
+static void send_dupack(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
 {
+	if (!tcp_oow_rate_limited(st, s, seg))
+		tcp_send_ack(st, s);
+}
+
+/* RFC 5961 §3.2, §4.2: a challenge ACK, rate-limited per connection as
+ * above and to tcp_challenge_ack_limit a second for the whole host, as
+ * Linux limits it. */
+static void challenge_ack(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
+{
+	if (tcp_oow_rate_limited(st, s, seg))
+		return;
 	if (st->now_ns - st->challenge_window_start_ns >= SK_NS_PER_S) {
 		st->challenge_window_start_ns = st->now_ns;
 		st->challenge_count = 0;
@@ -257,7 +275,7 @@ static bool rst_input(struct sk_stack *st, struct sk_sock *s, const struct tcp_s
 		return true;
 	}
 	if (seg->seq != s->rcv_nxt) {
-		challenge_ack(st, s);
+		challenge_ack(st, s, seg);
 		return false;
 	}
 	tcp_abort(st, s, s->state == SK_TCP_CLOSE_WAIT ? EPIPE : ECONNRESET);
@@ -361,21 +379,22 @@ static void cwnd_grow(struct sk_sock *s, uint32_t acked_bytes)
 	}
 }
 
-/* The ACK field (RFC 9293 §3.10.7.4, fifth check). Returns true when `s`
- * is gone. */
-static bool ack_input(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
+enum ack_result { ACK_OK, ACK_DISCARD, ACK_GONE };
+
+/* The ACK field (RFC 9293 §3.10.7.4, fifth check). */
+static enum ack_result ack_input(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
 {
 	if (seq_gt(seg->ack, s->snd_max))
-		return false; /* acks what we never sent: ignored, as Linux does */
+		return ACK_DISCARD; /* acks what we never sent: dropped, as Linux does */
 	if (seq_lt(seg->ack, s->snd_una))
-		return false; /* an old duplicate ACK */
+		return ACK_OK; /* an old duplicate ACK: its data may still be new */
 	update_window(s, seg);
 	s->probes = 0; /* the peer is alive (Linux tcp_ack) */
 	s->err_soft = 0;
 	uint32_t acked = seg->ack - s->snd_una;
 	if (acked == 0) {
 		tcp_output(st, s); /* the window may have opened */
-		return false;
+		return ACK_OK;
 	}
 	uint32_t fin_seq = s->snd_una + s->snd.len;
 	bool fin = (s->flags & SOCKF_SHUT_WR) && s->snd_max == fin_seq + 1 && seg->ack == fin_seq + 1;
@@ -394,8 +413,8 @@ static bool ack_input(struct sk_stack *st, struct sk_sock *s, const struct tcp_s
 	sock_rearm(st, s);
 	sock_wake(st, s);
 	if (fin && fin_acked(st, s))
-		return true;
-	return false;
+		return ACK_GONE;
+	return ACK_OK;
 }
 
 /* ---- data and FIN (RFC 9293 §3.10.7.4, seventh and eighth checks) ---- */
@@ -575,7 +594,7 @@ static bool synrecv_syn_ok(struct sk_stack *st, struct sk_sock *s, const struct 
 		}
 	}
 	mib_inc(st, SK_MIB_TCPSYNChallenge);
-	challenge_ack(st, s);
+	challenge_ack(st, s, seg);
 	return false;
 }
 
@@ -593,7 +612,7 @@ static void conn_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_
 	}
 	if (!seq_acceptable(s, seg)) {
 		if (!(seg->flags & TCP_RST))
-			send_dupack(st, s);
+			send_dupack(st, s, seg);
 		mib_inc(st, SK_MIB_SynackTcpBadSeq);
 		return;
 	}
@@ -608,7 +627,8 @@ static void conn_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_
 	if (s->state == SK_TCP_SYN_RECV && !synrecv_ack(st, s, ip, seg))
 		return;
 	update_ts_recent(s, seg);
-	if (ack_input(st, s, seg) || data_input(st, s, seg))
+	enum ack_result ack = ack_input(st, s, seg);
+	if (ack == ACK_GONE || (ack == ACK_OK && data_input(st, s, seg)))
 		return;
 	tcp_output(st, s);
 	if (s->flags & SOCKF_ACK_NOW)

@@ -41,7 +41,11 @@ static void tap(void *ctx, uint64_t now_ns, int from, int to, enum sk_sim_what w
 		h->lost++;
 	if (what != SK_SIM_SENT)
 		return;
-	assert_true(h->npkts < H_MAX_PKTS);
+	if (h->npkts == h->cap_pkts) {
+		h->cap_pkts = h->cap_pkts ? h->cap_pkts * 2 : 1024;
+		h->pkts = realloc(h->pkts, (size_t)h->cap_pkts * sizeof(*h->pkts));
+		assert_non_null(h->pkts);
+	}
 	struct h_pkt *p = &h->pkts[h->npkts++];
 	p->t_ns = now_ns;
 	p->from = from;
@@ -62,8 +66,6 @@ struct h *h_new(void)
 {
 	struct h *h = calloc(1, sizeof(*h));
 	assert_non_null(h);
-	h->pkts = calloc(H_MAX_PKTS, sizeof(*h->pkts));
-	assert_non_null(h->pkts);
 	h->sim = sk_sim_new(42);
 	assert_non_null(h->sim);
 	sk_sim_set_tap(h->sim, tap, h);

@@ -18,7 +18,6 @@
 
 #include "wire/wire.h"
 
-#define H_MAX_PKTS 4096
 #define H_MAX_EVENTS 4096
 #define H_MAX_HOSTS 8
 
@@ -51,7 +50,7 @@ struct h {
 	int nhosts;
 	struct h_mem mem[H_MAX_HOSTS];
 	struct h_pkt *pkts;
-	int npkts, next_pkt;
+	int npkts, cap_pkts, next_pkt; /* pkts grows as packets come */
 	struct h_event events[H_MAX_EVENTS];
 	int nevents;
 	int lost;              /* packets lost by the simulator */

@@ -119,7 +119,8 @@ static void mk_icmp(struct pkt *p, uint64_t t_ns, uint32_t src, uint32_t dst, ui
 	m[1] = code;
 	be16_put(m + 2, 0);
 	be32_put(m + 4, rest);
-	memcpy(m + 8, body, blen);
+	if (blen)
+		memcpy(m + 8, body, blen);
 	be16_put(m + 2, fold(sum16(m, 8 + blen, 0)));
 	ip_hdr(p->b, src, dst, 1, 8 + blen);
 	p->len = 28 + blen;
@@ -317,7 +318,8 @@ static void trace_broken(void)
 	/* An option claiming more room than is left. */
 	p = next_pkt("4.000000 IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [S], seq 1, win 9, "
 		     "options [nop,[bad opt]]", NULL);
-	mk_tcp(p, SEC(4), &(struct seg){ A1, A2, 40000, 80, 1, 0, F_SYN, 9, OPT("\x01\x02\x09\x00"), NODATA });
+	mk_tcp(p, SEC(4), &(struct seg){ A1, A2, 40000, 80, 1, 0, F_SYN, 9,
+					  OPT("\x01\x02\x09\x00"), NODATA });
 	/* An IPv4 header cut short. */
 	p = next_pkt("4.000000 IP  [|ip]", NULL);
 	mk_tcp(p, SEC(4), &(struct seg){ A1, A2, 40000, 80, 1, 0, F_SYN, 9, NOOPT, NODATA });
@@ -333,42 +335,60 @@ static void trace_payloads(void)
 		size_t dlen;
 		const char *line;
 	} cases[] = {
-		{ 80, OPT("HTTP/1.1 404 Not Found\r\n"), "5.000000 IP 10.0.0.1.41000 > 10.0.0.2.80: Flags [P.], seq 1:25, ack 1, "
-			  "win 512, length 24: HTTP: HTTP/1.1 404 Not Found" },
-		{ 80, OPT("GET /no-line-end"), "5.000000 IP 10.0.0.1.41001 > 10.0.0.2.80: Flags [P.], seq 1:17, ack 1, "
-			  "win 512, length 16: HTTP: GET /no-line-end [|http]" },
-		{ 8080, OPT("BREW /pot HTTP/1.1\r\n"), "5.000000 IP 10.0.0.1.41002 > 10.0.0.2.8080: Flags [P.], seq 1:21, ack "
-			  "1, win 512, length 20: HTTP" },
-		{ 21, OPT("220 ready\r\n"), "5.000000 IP 10.0.0.1.41003 > 10.0.0.2.21: Flags [P.], seq 1:12, ack 1, "
-			  "win 512, length 11: FTP: 220 ready" },
-		{ 25, OPT("EHLO x\n"), "5.000000 IP 10.0.0.1.41004 > 10.0.0.2.25: Flags [P.], seq 1:8, ack 1, "
-			  "win 512, length 7: SMTP: EHLO x" },
-		{ 43, OPT("example.com\r\n"), "5.000000 IP 10.0.0.1.41005 > 10.0.0.2.43: Flags [P.], seq 1:14, ack 1, "
-			  "win 512, length 13: WHOIS: example.com" },
-		{ 554, OPT("RTSP/1.0 200 OK\r\n"), "5.000000 IP 10.0.0.1.41006 > 10.0.0.2.554: Flags [P.], seq 1:18, ack 1, "
-			  "win 512, length 17: RTSP: RTSP/1.0 200 OK" },
-		{ 22, OPT("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"), "5.000000 IP 10.0.0.1.41007 > 10.0.0.2.22: Flags [P.], seq 1:33, ack 1, "
-			  "win 512, length 32: SSH: SSH-2.0-OpenSSH_9.2p1 Debian-2" },
-		{ 22, OPT("\0\0\x01\x0c\x0a\x14"), "5.000000 IP 10.0.0.1.41008 > 10.0.0.2.22: Flags [P.], seq 1:7, ack 1, "
-			  "win 512, length 6" },
-		{ 23, OPT("\xff\xfb\x01\xff\xfd\x03\xff\xfa\x18\x01\xff\xf0\xff\xf6"), "5.000000 IP 10.0.0.1.41009 > 10.0.0.2.23: Flags [P.], seq 1:15, ack 1, "
-			  "win 512, length 14 [telnet WILL ECHO, DO SUPPRESS GO AHEAD, SB TERMINAL "
-			  "TYPE SEND SE, AYT]" },
-		{ 23, OPT("login: "), "5.000000 IP 10.0.0.1.41010 > 10.0.0.2.23: Flags [P.], seq 1:8, ack 1, "
-			  "win 512, length 7" },
-		{ 179, OPT("\xff\xff"), "5.000000 IP 10.0.0.1.41011 > 10.0.0.2.179: Flags [P.], seq 1:3, ack 1, "
-			  "win 512, length 2: BGP" },
-		{ 323, OPT("x"), "5.000000 IP 10.0.0.1.41012 > 10.0.0.2.323: Flags [P.], seq 1:2, ack 1, "
-			  "win 512, length 1, RPKI-RTR" },
-		{ 10288, OPT("RPY 0 0 . 0 5\r\n"), "5.000000 IP 10.0.0.1.41013 > 10.0.0.2.10288: Flags [P.], seq 1:16, ack "
-			  "1, win 512, length 15 BEEP RPY" },
-		{ 445, OPT("\0\0\0\x10"), "5.000000 IP 10.0.0.1.41014 > 10.0.0.2.445: Flags [P.], seq 1:5, ack 1, "
-			  "win 512, length 4" },
+		{ 80, OPT("HTTP/1.1 404 Not Found\r\n"),
+		  "5.000000 IP 10.0.0.1.41000 > 10.0.0.2.80: Flags [P.], seq "
+		  "1:25, ack 1, win 512, length 24: HTTP: HTTP/1.1 404 Not "
+		  "Found" },
+		{ 80, OPT("GET /no-line-end"),
+		  "5.000000 IP 10.0.0.1.41001 > 10.0.0.2.80: Flags [P.], seq "
+		  "1:17, ack 1, win 512, length 16: HTTP: GET /no-line-end "
+		  "[|http]" },
+		{ 8080, OPT("BREW /pot HTTP/1.1\r\n"),
+		  "5.000000 IP 10.0.0.1.41002 > 10.0.0.2.8080: Flags [P.], seq "
+		  "1:21, ack 1, win 512, length 20: HTTP" },
+		{ 21, OPT("220 ready\r\n"),
+		  "5.000000 IP 10.0.0.1.41003 > 10.0.0.2.21: Flags [P.], seq "
+		  "1:12, ack 1, win 512, length 11: FTP: 220 ready" },
+		{ 25, OPT("EHLO x\n"),
+		  "5.000000 IP 10.0.0.1.41004 > 10.0.0.2.25: Flags [P.], seq "
+		  "1:8, ack 1, win 512, length 7: SMTP: EHLO x" },
+		{ 43, OPT("example.com\r\n"),
+		  "5.000000 IP 10.0.0.1.41005 > 10.0.0.2.43: Flags [P.], seq "
+		  "1:14, ack 1, win 512, length 13: WHOIS: example.com" },
+		{ 554, OPT("RTSP/1.0 200 OK\r\n"),
+		  "5.000000 IP 10.0.0.1.41006 > 10.0.0.2.554: Flags [P.], seq "
+		  "1:18, ack 1, win 512, length 17: RTSP: RTSP/1.0 200 OK" },
+		{ 22, OPT("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"),
+		  "5.000000 IP 10.0.0.1.41007 > 10.0.0.2.22: Flags [P.], seq "
+		  "1:33, ack 1, win 512, length 32: SSH: SSH-2.0-OpenSSH_9.2p1 "
+		  "Debian-2" },
+		{ 22, OPT("\0\0\x01\x0c\x0a\x14"),
+		  "5.000000 IP 10.0.0.1.41008 > 10.0.0.2.22: Flags [P.], seq "
+		  "1:7, ack 1, win 512, length 6" },
+		{ 23, OPT("\xff\xfb\x01\xff\xfd\x03\xff\xfa\x18\x01\xff\xf0\xff\xf6"),
+		  "5.000000 IP 10.0.0.1.41009 > 10.0.0.2.23: Flags [P.], seq "
+		  "1:15, ack 1, win 512, length 14 [telnet WILL ECHO, DO "
+		  "SUPPRESS GO AHEAD, SB TERMINAL TYPE SEND SE, AYT]" },
+		{ 23, OPT("login: "),
+		  "5.000000 IP 10.0.0.1.41010 > 10.0.0.2.23: Flags [P.], seq "
+		  "1:8, ack 1, win 512, length 7" },
+		{ 179, OPT("\xff\xff"),
+		  "5.000000 IP 10.0.0.1.41011 > 10.0.0.2.179: Flags [P.], seq "
+		  "1:3, ack 1, win 512, length 2: BGP" },
+		{ 323, OPT("x"),
+		  "5.000000 IP 10.0.0.1.41012 > 10.0.0.2.323: Flags [P.], seq "
+		  "1:2, ack 1, win 512, length 1, RPKI-RTR" },
+		{ 10288, OPT("RPY 0 0 . 0 5\r\n"),
+		  "5.000000 IP 10.0.0.1.41013 > 10.0.0.2.10288: Flags [P.], "
+		  "seq 1:16, ack 1, win 512, length 15 BEEP RPY" },
+		{ 445, OPT("\0\0\0\x10"),
+		  "5.000000 IP 10.0.0.1.41014 > 10.0.0.2.445: Flags [P.], seq "
+		  "1:5, ack 1, win 512, length 4" },
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		tcp_at(SEC(5) + i, &(struct seg){ A1, A2, (uint16_t)(41000 + i), cases[i].port, 1, 1, F_PSH | F_ACK,
-					     512, NOOPT, cases[i].data, cases[i].dlen },
+		tcp_at(SEC(5) + i, &(struct seg){ A1, A2, (uint16_t)(41000 + i), cases[i].port, 1, 1,
+					     F_PSH | F_ACK, 512, NOOPT, cases[i].data, cases[i].dlen },
 		       cases[i].line, NULL);
 }
 
@@ -380,35 +400,54 @@ static void trace_options(void)
 		size_t len;
 		const char *line;
 	} cases[] = {
-		{ OPT("\x13\x12" "0123456789abcdef\x01\x01"), "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq 7, win 1024, "
-			  "options [md5 shared secret not supplied with -M, can't check - "
-			  "30313233343536373839616263646566,nop,nop], length 0" },    /* TCP-MD5 */
-		{ OPT("\x1c\x04\x80\x05"), "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq 7, win 1024, "
-			  "options [uto 0x8005 983160], length 0" },                      /* user timeout */
-		{ OPT("\x22\x02\x01\x01"), "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq 7, win 1024, "
-			  "options [tfo  cookiereq,nop,nop], length 0" },                      /* fast open request */
-		{ OPT("\x22\x0a" "abcdefgh\x01\x01"), "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq 7, win 1024, "
-			  "options [tfo  cookie 6162636465666768,nop,nop], length 0" },           /* fast open cookie */
-		{ OPT("\xfe\x04\xf9\x89"), "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq 7, win 1024, "
-			  "options [exp-tfo cookiereq], length 0" },                      /* experimental TFO */
-		{ OPT("\xfe\x06\x12\x34\0\0\x01\x01"), "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq 7, win 1024, "
-			  "options [exp-1234,nop,nop], length 0" },
-		{ OPT("\x1d\x06\x01\x02\xaa\xbb\x01\x01"), "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq 7, win 1024, "
-			  "options [tcp-ao keyid 1 rnextkeyid 2 mac 0xaabb,nop,nop], length 0" },      /* TCP-AO */
-		{ OPT("\x14\x04\x0f\x02"), "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq 7, win 1024, "
-			  "options [scps cap 0f id 2], length 0" },                      /* SCPS */
-		{ OPT("\x06\x06\0\0\0\x07\x0d\x06\0\0\0\x08"), "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq 7, win 1024, "
-			  "options [echo 7, 8], length 0" },  /* echo, CC.ECHO */
-		{ OPT("\x63\x04\xde\xad\x63\x02\x01\x01"), "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq 7, win 1024, "
-			  "options [unknown-99 0xdead,unknown-99,nop,nop], length 0" },      /* unknown */
-		{ OPT("\x02\x06\x05\xb4\0\0\x01\x01"), "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq 7, win 1024, "
-			  "options [mss 1460[len 6],eol], length 0" },          /* MSS claiming 6 */
-		{ OPT("\x05\x07\0\0\0\0\0\x01\x01\x01\x01\x01"), "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq 7, win 1024, "
-			  "options [sack invalid sack,nop,nop,nop,nop,nop], length 0" }, /* SACK, bad size */
-		{ OPT("\x01\x00\x02\x04"), "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq 7, win 1024, "
-			  "options [nop,eol], length 0" },                      /* EOL ends the list */
-		{ OPT("\x08\x01\x01\x01"), "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq 7, win 1024, "
-			  "options [[bad opt]" },                      /* length 1 */
+		{ OPT("\x13\x12" "0123456789abcdef\x01\x01"), /* TCP-MD5 */
+		  "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq "
+		  "7, win 1024, options [md5 shared secret not supplied with "
+		  "-M, can't check - "
+		  "30313233343536373839616263646566,nop,nop], length 0" },
+		{ OPT("\x1c\x04\x80\x05"), /* user timeout */
+		  "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq "
+		  "7, win 1024, options [uto 0x8005 983160], length 0" },
+		{ OPT("\x22\x02\x01\x01"), /* fast open request */
+		  "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq "
+		  "7, win 1024, options [tfo  cookiereq,nop,nop], length 0" },
+		{ OPT("\x22\x0a" "abcdefgh\x01\x01"), /* fast open cookie */
+		  "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq "
+		  "7, win 1024, options [tfo  cookie "
+		  "6162636465666768,nop,nop], length 0" },
+		{ OPT("\xfe\x04\xf9\x89"), /* experimental TFO */
+		  "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq "
+		  "7, win 1024, options [exp-tfo cookiereq], length 0" },
+		{ OPT("\xfe\x06\x12\x34\0\0\x01\x01"),
+		  "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq "
+		  "7, win 1024, options [exp-1234,nop,nop], length 0" },
+		{ OPT("\x1d\x06\x01\x02\xaa\xbb\x01\x01"), /* TCP-AO */
+		  "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq "
+		  "7, win 1024, options [tcp-ao keyid 1 rnextkeyid 2 mac "
+		  "0xaabb,nop,nop], length 0" },
+		{ OPT("\x14\x04\x0f\x02"), /* SCPS */
+		  "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq "
+		  "7, win 1024, options [scps cap 0f id 2], length 0" },
+		{ OPT("\x06\x06\0\0\0\x07\x0d\x06\0\0\0\x08"), /* echo, CC.ECHO */
+		  "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq "
+		  "7, win 1024, options [echo 7, 8], length 0" },
+		{ OPT("\x63\x04\xde\xad\x63\x02\x01\x01"), /* unknown */
+		  "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq "
+		  "7, win 1024, options [unknown-99 "
+		  "0xdead,unknown-99,nop,nop], length 0" },
+		{ OPT("\x02\x06\x05\xb4\0\0\x01\x01"), /* MSS claiming 6 */
+		  "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq "
+		  "7, win 1024, options [mss 1460[len 6],eol], length 0" },
+		{ OPT("\x05\x07\0\0\0\0\0\x01\x01\x01\x01\x01"), /* SACK, bad size */
+		  "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq "
+		  "7, win 1024, options [sack invalid "
+		  "sack,nop,nop,nop,nop,nop], length 0" },
+		{ OPT("\x01\x00\x02\x04"), /* EOL ends the list */
+		  "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq "
+		  "7, win 1024, options [nop,eol], length 0" },
+		{ OPT("\x08\x01\x01\x01"), /* length 1 */
+		  "6.000000 IP 10.0.0.1.42000 > 10.0.0.2.443: Flags [S], seq "
+		  "7, win 1024, options [[bad opt]" },
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -421,64 +460,83 @@ static void trace_options(void)
 static void trace_icmp_more(void)
 {
 	static const uint8_t radv[16] = { 10, 0, 0, 1, 0, 0, 0, 5, 10, 0, 0, 2, 0, 0, 0, 9 };
-	static const uint8_t stamps[12] = { 0, 0, 0, 1, 0x03, 0x2a, 0x59, 0x81, 0x05, 0x26, 0x5c, 0x00 };
+	static const uint8_t stamps[12] = { 0, 0, 0, 1, 0x03, 0x2a, 0x59, 0x81,
+					    0x05, 0x26, 0x5c, 0x00 };
+	static const uint8_t mask[4] = { 0xff, 0xff, 0xff, 0 };
 	uint8_t quote[28];
 	struct pkt q;
 
 	mk_tcp(&q, 0, &(struct seg){ A1, A2, 40000, 80, 1, 0, F_SYN, 64240, NOOPT, NODATA });
 	memcpy(quote, q.b, sizeof quote);
+
 	mk_icmp(next_pkt("7.000000 IP 10.0.0.9 > 10.0.0.1: ICMP redirect 10.0.0.2 to host "
-		  "10.0.0.3, length 36", NULL), SEC(7), A9, A1, 5, 1, A3, quote, sizeof quote);
+			 "10.0.0.3, length 36", NULL),
+		SEC(7), A9, A1, 5, 1, A3, quote, sizeof quote);
 	mk_icmp(next_pkt("7.000000 IP 10.0.0.9 > 10.0.0.1: ICMP parameter problem - octet 20, "
-		  "length 36", NULL), SEC(7), A9, A1, 12, 0, 0x14000000, quote, sizeof quote);
-	mk_icmp(next_pkt("7.000000 IP 10.0.0.9 > 10.0.0.1: ICMP host 10.0.0.2 unreachable - admin "
-		  "prohibited filter, length 36", NULL), SEC(7), A9, A1, 3, 13, 0, quote, sizeof quote);
+			 "length 36", NULL),
+		SEC(7), A9, A1, 12, 0, 0x14000000, quote, sizeof quote);
+	mk_icmp(next_pkt("7.000000 IP 10.0.0.9 > 10.0.0.1: ICMP host 10.0.0.2 unreachable - "
+			 "admin prohibited filter, length 36", NULL),
+		SEC(7), A9, A1, 3, 13, 0, quote, sizeof quote);
 	mk_icmp(next_pkt("7.000000 IP 10.0.0.9 > 10.0.0.1: ICMP 10.0.0.2 protocol 6 unreachable, "
-		  "length 36", NULL), SEC(7), A9, A1, 3, 2, 0, quote, sizeof quote);
+			 "length 36", NULL),
+		SEC(7), A9, A1, 3, 2, 0, quote, sizeof quote);
 	mk_icmp(next_pkt("7.000000 IP 10.0.0.9 > 10.0.0.1: ICMP ip reassembly time exceeded, "
-		  "length 36", NULL), SEC(7), A9, A1, 11, 1, 0, quote, sizeof quote);
+			 "length 36", NULL),
+		SEC(7), A9, A1, 11, 1, 0, quote, sizeof quote);
 	mk_icmp(next_pkt("7.000000 IP 10.0.0.9 > 10.0.0.1: ICMP router advertisement lifetime "
-		  "30:00 2: {10.0.0.1 5} {10.0.0.2 9}, length 24", NULL), SEC(7), A9, A1, 9, 0, 0x02020708, radv, sizeof radv);
+			 "30:00 2: {10.0.0.1 5} {10.0.0.2 9}, length 24", NULL),
+		SEC(7), A9, A1, 9, 0, 0x02020708, radv, sizeof radv);
+	/* Milliseconds since midnight; tcpdump does not wrap at 24 h. */
 	mk_icmp(next_pkt("7.000000 IP 10.0.0.2 > 10.0.0.1: ICMP time stamp reply id 5 seq 6: org "
-		  "00:00:00.001, recv 14:45:07.073, xmit 24:00:00.000, length 20", NULL), SEC(7), A2, A1, 14, 0, 0x00050006, stamps, sizeof stamps);
+			 "00:00:00.001, recv 14:45:07.073, xmit 24:00:00.000, length 20", NULL),
+		SEC(7), A2, A1, 14, 0, 0x00050006, stamps, sizeof stamps);
 	mk_icmp(next_pkt("7.000000 IP 10.0.0.2 > 10.0.0.1: ICMP address mask is 0xffffff00, "
-		  "length 12", NULL), SEC(7), A2, A1, 18, 0, 0, (const uint8_t *)"\xff\xff\xff\0", 4);
-	mk_icmp(next_pkt("7.000000 IP 10.0.0.2 > 10.0.0.1: ICMP source quench, length 36", NULL), SEC(7), A2, A1, 4, 0, 0, quote, sizeof quote);
-	mk_icmp(next_pkt("7.000000 IP 10.0.0.2 > 10.0.0.1: ICMP type-#42, length 8", NULL), SEC(7), A2, A1, 42, 0, 0, NULL, 0);
+			 "length 12", NULL),
+		SEC(7), A2, A1, 18, 0, 0, mask, sizeof mask);
+	mk_icmp(next_pkt("7.000000 IP 10.0.0.2 > 10.0.0.1: ICMP source quench, length 36", NULL),
+		SEC(7), A2, A1, 4, 0, 0, quote, sizeof quote);
+	mk_icmp(next_pkt("7.000000 IP 10.0.0.2 > 10.0.0.1: ICMP type-#42, length 8", NULL),
+		SEC(7), A2, A1, 42, 0, 0, NULL, 0);
 }
 
 /* IP headers tcpdump comments on. */
 static void trace_ip(void)
 {
+	const struct seg ack = { A1, A2, 1, 2, 3, 4, F_ACK, 5, NOOPT, OPT("data") };
 	struct pkt *p, inner;
 
 	/* A fragment after the first: no ports to show. */
 	p = next_pkt("8.000000 IP 10.0.0.1 > 10.0.0.2: ip-proto-6", NULL);
-	mk_tcp(p, SEC(8), &(struct seg){ A1, A2, 1, 2, 3, 4, F_ACK, 5, NOOPT, OPT("data") });
+	mk_tcp(p, SEC(8), &ack);
 	be16_put(p->b + 6, 0x0010);
 	/* Link padding after the IP total length is ignored. */
-	p = next_pkt("8.000000 IP 10.0.0.1.1 > 10.0.0.2.2: Flags [.], ack 4, win 5, length 0", NULL);
-	mk_tcp(p, SEC(8), &(struct seg){ A1, A2, 1, 2, 3, 4, F_ACK, 5, NOOPT, NODATA });
+	p = next_pkt("8.000000 IP 10.0.0.1.1 > 10.0.0.2.2: Flags [P.], seq 3:7, ack 4, win 5, "
+		     "length 4", NULL);
+	mk_tcp(p, SEC(8), &ack);
+	p->b[33] |= F_PSH;
 	memset(p->b + p->len, 0, 6);
 	p->len += 6;
 	/* IP in IP. */
 	mk_tcp(&inner, 0, &(struct seg){ A3, A4, 1, 2, 3, 0, F_SYN, 5, NOOPT, NODATA });
 	p = next_pkt("8.000000 IP 10.0.0.1 > 10.0.0.2: IP 10.0.0.3.1 > 10.0.0.4.2: Flags [S], "
-		  "seq 3, win 5, length 0", NULL);
+		     "seq 3, win 5, length 0", NULL);
 	p->t_ns = SEC(8);
 	memcpy(p->b + 20, inner.b, inner.len);
 	ip_hdr(p->b, A1, A2, 4, inner.len);
 	p->len = 20 + inner.len;
-	/* An unknown transport, a header length under 20, a short total length. */
+	/* An unknown transport. */
 	p = next_pkt("8.000000 IP 10.0.0.1 > 10.0.0.2:  ip-proto-200 10", NULL);
 	p->t_ns = SEC(8);
 	ip_hdr(p->b, A1, A2, 200, 10);
+	memset(p->b + 20, 0, 10);
 	p->len = 30;
+	/* A header length under 20; a total length under the header's. */
 	p = next_pkt("8.000000 IP bad-hlen 16", NULL);
-	mk_tcp(p, SEC(8), &(struct seg){ A1, A2, 1, 2, 3, 4, F_ACK, 5, NOOPT, NODATA });
+	mk_tcp(p, SEC(8), &ack);
 	p->b[0] = 0x44;
 	p = next_pkt("8.000000 IP bad-len 12", NULL);
-	mk_tcp(p, SEC(8), &(struct seg){ A1, A2, 1, 2, 3, 4, F_ACK, 5, NOOPT, NODATA });
+	mk_tcp(p, SEC(8), &ack);
 	be16_put(p->b + 2, 12);
 }
 
@@ -686,8 +744,11 @@ static void mangle(struct pkt *p)
 {
 	uint8_t *b = p->b;
 	size_t hl = (size_t)(b[0] & 15) * 4;
+	/* Bytes of IP in IP or of an unknown protocol could turn into a
+	 * protocol the formatter does not decode: change only lengths. */
+	unsigned kinds = b[9] == 6 || b[9] == 1 ? 6 : 2;
 
-	switch (rng() % 6) {
+	switch (rng() % kinds) {
 	case 0:
 		p->len = 1 + rng() % p->len;
 		break;
@@ -702,10 +763,14 @@ static void mangle(struct pkt *p)
 		}
 		/* fall through */
 	default: {
+		/* Anywhere past the ports: TCP options and data, ICMP. */
+		size_t lo = hl + (b[9] == 6 ? 4 : 0);
 		size_t at = hl + (b[9] == 6 ? 20 : 0) + rng() % 40;
 		int n = 1 + (int)(rng() % 6);
-		if (at + 1 >= p->len)
-			at = hl + rng() % (p->len - hl);
+		if (p->len <= lo)
+			break;
+		if (at >= p->len)
+			at = lo + rng() % (p->len - lo);
 		for (; n > 0 && at < p->len; n--, at++) {
 			b[at] = (uint8_t)rng();
 			if (b[at] == 30)
