@@ -32,6 +32,13 @@ struct ring {
 	uint32_t len;     /* bytes held */
 };
 
+#define RING_MIN 2048u
+#define RING_CLASSES 8     /* cached sizes: 2 KiB .. 256 KiB */
+#define RING_CACHE_MAX 32  /* buffers kept per size */
+struct ring_free {
+	struct ring_free *next;
+};
+
 /* Out-of-order data waiting for a gap to fill: a short list of segments,
  * allocated as they arrive, freed as they are delivered or dropped. */
 struct ofo_seg {
@@ -179,6 +186,8 @@ struct sk_stack {
 	uint64_t hash_key[2];   /* keys the tables (per stack, from the seed) */
 	uint64_t isn_key[2];    /* RFC 6528 secret */
 	uint32_t port_perturb[256]; /* RFC 6056 algorithm 4 table */
+	struct ring_free *ring_cache[RING_CLASSES]; /* emptied ring buffers */
+	uint32_t ring_cached[RING_CLASSES];
 	uint64_t challenge_window_start_ns;
 	uint32_t challenge_count;
 
@@ -227,6 +236,7 @@ int ring_write(struct sk_stack *st, struct ring *r, const void *p, uint32_t n, u
 void ring_peek(const struct ring *r, uint32_t off, void *p, uint32_t n);
 void ring_drop(struct sk_stack *st, struct ring *r, uint32_t n);
 void ring_free(struct sk_stack *st, struct ring *r);
+void ring_cache_free(struct sk_stack *st);
 static inline uint32_t ring_room(const struct ring *r, uint32_t limit)
 {
 	return r->len >= limit ? 0 : limit - r->len;

@@ -1,9 +1,53 @@
-/* Byte rings for the send and receive buffers. A ring allocates memory
- * only while it holds bytes (an idle connection costs nothing here), grows
- * by doubling up to the buffer limit, and frees itself when emptied. */
+/* Byte rings for the send and receive buffers. A ring holds memory only
+ * while it holds bytes (an idle connection costs nothing here), grows by
+ * doubling up to the buffer limit, and gives its memory back when emptied.
+ * Emptied buffers go to a small per-stack cache by size, so a busy
+ * connection that drains its buffer on every segment does not call the
+ * allocator per packet. */
 #include "core.h"
 
-#define RING_MIN 2048u
+static unsigned size_class(uint32_t cap)
+{
+	unsigned k = 0;
+	while ((RING_MIN << k) < cap)
+		k++;
+	return k;
+}
+
+static uint8_t *buf_get(struct sk_stack *st, uint32_t cap)
+{
+	unsigned k = size_class(cap);
+	if (k < RING_CLASSES && st->ring_cache[k]) {
+		struct ring_free *f = st->ring_cache[k];
+		st->ring_cache[k] = f->next;
+		st->ring_cached[k]--;
+		return (uint8_t *)f;
+	}
+	return sk_alloc(st, cap);
+}
+
+static void buf_put(struct sk_stack *st, uint8_t *buf, uint32_t cap)
+{
+	unsigned k = size_class(cap);
+	if (k < RING_CLASSES && st->ring_cached[k] < RING_CACHE_MAX) {
+		struct ring_free *f = (struct ring_free *)(void *)buf;
+		f->next = st->ring_cache[k];
+		st->ring_cache[k] = f;
+		st->ring_cached[k]++;
+		return;
+	}
+	sk_free(st, buf, cap);
+}
+
+void ring_cache_free(struct sk_stack *st)
+{
+	for (unsigned k = 0; k < RING_CLASSES; k++)
+		while (st->ring_cache[k]) {
+			struct ring_free *f = st->ring_cache[k];
+			st->ring_cache[k] = f->next;
+			sk_free(st, f, RING_MIN << k);
+		}
+}
 
 static uint32_t pow2_at_least(uint32_t n)
 {
@@ -16,12 +60,13 @@ static uint32_t pow2_at_least(uint32_t n)
 static int ring_grow(struct sk_stack *st, struct ring *r, uint32_t need)
 {
 	uint32_t cap = pow2_at_least(need);
-	uint8_t *buf = sk_alloc(st, cap);
+	uint8_t *buf = buf_get(st, cap);
 	if (!buf)
 		return -ENOBUFS;
 	if (r->len)
 		ring_peek(r, 0, buf, r->len);
-	sk_free(st, r->buf, r->cap);
+	if (r->buf)
+		buf_put(st, r->buf, r->cap);
 	r->buf = buf;
 	r->cap = cap;
 	r->head = 0;
@@ -72,7 +117,8 @@ void ring_drop(struct sk_stack *st, struct ring *r, uint32_t n)
 
 void ring_free(struct sk_stack *st, struct ring *r)
 {
-	sk_free(st, r->buf, r->cap);
+	if (r->buf)
+		buf_put(st, r->buf, r->cap);
 	r->buf = NULL;
 	r->cap = r->head = r->len = 0;
 }

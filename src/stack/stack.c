@@ -78,6 +78,7 @@ void sk_stack_free(struct sk_stack *st)
 	for (uint32_t i = 0; st->ehash && i <= st->ehash_mask; i++)
 		while (st->ehash[i])
 			sock_destroy(st, st->ehash[i]);
+	ring_cache_free(st);
 	table_free(st);
 	st->cfg.free(st->cfg.alloc_ctx, st, sizeof(*st));
 }
