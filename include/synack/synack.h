@@ -232,6 +232,12 @@ struct sk_sockinfo {
 	uint32_t recv_q, send_q;
 	uint32_t laddr, raddr;
 	uint16_t lport, rport;
+	/* The timer `ss -o` would show: "on" (retransmission), "persist",
+	 * "keepalive", "timewait" (also FIN-WAIT-2 of a closed socket), or
+	 * NULL; when it fires; and the retransmissions or probes so far. */
+	const char *timer;
+	uint64_t timer_at_ns;
+	int timer_count;
 };
 /* Calls `fn` for each socket and connection of the host. */
 void sk_foreach_socket(const struct sk_stack *st,

@@ -397,27 +397,44 @@ int sk_poll(struct sk_stack *st, int fd, int events)
 	return mask & (events | POLLERR | POLLHUP);
 }
 
+/* What `ss` shows for one socket (Linux's tcp_get_info_timer order). */
+static struct sk_sockinfo sockinfo(const struct sk_stack *st, const struct sk_sock *s)
+{
+	struct sk_sockinfo i = { s->fd, s->state, s->rcv.len, s->snd.len, s->laddr, s->raddr,
+				 s->lport, s->rport, NULL, 0, 0 };
+	if (s->state == SK_TCP_LISTEN) {
+		i.recv_q = (uint32_t)s->lq->acc_count; /* as ss shows a listener */
+		i.send_q = (uint32_t)s->lq->backlog;
+	} else if (s->rtx_at_ns) {
+		bool persist = s->snd_una == s->snd_max && s->state != SK_TCP_SYN_SENT &&
+			       s->state != SK_TCP_SYN_RECV;
+		i.timer = persist ? "persist" : "on";
+		i.timer_at_ns = s->rtx_at_ns;
+		i.timer_count = persist ? s->probes : s->retransmits;
+	} else if (s->idle_at_ns) {
+		bool tw = s->state == SK_TCP_TIME_WAIT || s->state == SK_TCP_FIN_WAIT2;
+		i.timer = tw ? "timewait" : "keepalive";
+		i.timer_at_ns = s->idle_at_ns;
+		i.timer_count = tw ? 0 : s->probes;
+	}
+	(void)st;
+	return i;
+}
+
 void sk_foreach_socket(const struct sk_stack *st,
 		       void (*fn)(void *ctx, const struct sk_sockinfo *info), void *ctx)
 {
 	for (int fd = 0; fd < st->fd_cap; fd++) {
-		const struct sk_sock *s = st->fds[fd];
-		if (!s)
+		if (!st->fds[fd])
 			continue;
-		struct sk_sockinfo i = { fd, s->state, s->rcv.len, s->snd.len, s->laddr, s->raddr,
-					 s->lport, s->rport };
-		if (s->state == SK_TCP_LISTEN) {
-			i.recv_q = (uint32_t)s->lq->acc_count; /* as ss shows a listener */
-			i.send_q = (uint32_t)s->lq->backlog;
-		}
+		struct sk_sockinfo i = sockinfo(st, st->fds[fd]);
 		fn(ctx, &i);
 	}
 	for (uint32_t h = 0; h <= st->ehash_mask; h++)
 		for (const struct sk_sock *s = st->ehash[h]; s; s = s->hnext) {
 			if (s->fd >= 0)
 				continue;
-			struct sk_sockinfo i = { -1, s->state, s->rcv.len, s->snd.len, s->laddr,
-						 s->raddr, s->lport, s->rport };
+			struct sk_sockinfo i = sockinfo(st, s);
 			fn(ctx, &i);
 		}
 }
