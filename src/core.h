@@ -21,8 +21,6 @@ static inline bool seq_in(uint32_t x, uint32_t a, uint32_t b) { return x - a < b
 
 #define TCPF(s) (1u << (s))
 
-/* Linux's net.ipv4.tcp_invalid_ratelimit default. */
-#define TCP_INVALID_RATELIMIT_MS 500
 
 /* ---- byte rings: send and receive buffers, allocated only while they hold data ---- */
 struct ring {

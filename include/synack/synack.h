@@ -65,6 +65,7 @@ struct sk_knobs {
 	int tcp_delack_min_ms;     /* 40 (TCP_DELACK_MIN) */
 	int tcp_delack_max_ms;     /* 200 (TCP_DELACK_MAX) */
 	int tcp_challenge_ack_limit; /* 1000 per second (the RFC 5961 rate limit) */
+	int tcp_invalid_ratelimit; /* ms: 500; at most one ACK per this to out-of-window segments */
 };
 
 /* Fills `k` with Linux's defaults. */
@@ -116,7 +117,7 @@ enum sk_tcp_state {
 	SK_TCP_CLOSING,
 };
 
-/* "ESTABLISHED", "SYN-SENT", ... as `ss` prints them. */
+/* "ESTAB", "SYN-SENT", ... as `ss` prints them (CLOSE is "UNCONN"). */
 const char *sk_state_name(int state);
 /* "ActiveOpens", ... */
 const char *sk_counter_name(enum sk_counter c);

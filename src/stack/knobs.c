@@ -37,6 +37,7 @@ void sk_knobs_default(struct sk_knobs *k)
 		.tcp_delack_min_ms = 40,
 		.tcp_delack_max_ms = 200,
 		.tcp_challenge_ack_limit = 1000,
+		.tcp_invalid_ratelimit = 500,
 	};
 }
 
@@ -110,6 +111,7 @@ static const struct knob_desc knob_table[] = {
 	KNOB(tcp_delack_min_ms, IPV4, 1, 1, 500, CHECK_NONE),
 	KNOB(tcp_delack_max_ms, IPV4, 1, 1, 500, CHECK_NONE),
 	KNOB(tcp_challenge_ack_limit, IPV4, 1, 0, INT_MAX, CHECK_NONE),
+	KNOB(tcp_invalid_ratelimit, IPV4, 1, 0, SECS_MAX, CHECK_NONE),
 };
 
 #define KNOB_MAX_VALUES 3

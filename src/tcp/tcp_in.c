@@ -69,7 +69,7 @@ bool tcp_oow_rate_limited(struct sk_stack *st, struct sk_sock *s, const struct t
 	if (seg->data_len && !(seg->flags & TCP_SYN))
 		return false;
 	uint32_t now_ms = (uint32_t)(st->now_ns / SK_NS_PER_MS);
-	if (s->last_oow_ack_ms && now_ms - s->last_oow_ack_ms < TCP_INVALID_RATELIMIT_MS)
+	if (s->last_oow_ack_ms && now_ms - s->last_oow_ack_ms < (uint32_t)st->cfg.knobs.tcp_invalid_ratelimit)
 		return true;
 	s->last_oow_ack_ms = now_ms ? now_ms : 1;
 	return false;
