@@ -147,6 +147,7 @@ struct listen_q {
 	int syn_count, acc_count;
 	struct sk_sock *acc_head, *acc_tail; /* complete, waiting for accept() */
 	struct sk_sock *syn_head;            /* half-open (SYN_RECV), any order */
+	uint64_t last_overflow_ns;           /* last SYN answered with a cookie, or 0 */
 };
 
 /* ---- the host ---- */
@@ -258,6 +259,7 @@ void tcp_init_sock(struct sk_stack *st, struct sk_sock *s);
 void tcp_rcv_space_changed(struct sk_stack *st, struct sk_sock *s);
 uint32_t tcp_isn(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 uint32_t tcp_now_ts(const struct sk_stack *st, const struct sk_sock *s);
+uint32_t tcp_ts_offset(const struct sk_stack *st, uint32_t laddr, uint32_t raddr);
 uint32_t tcp_select_window(struct sk_stack *st, struct sk_sock *s);
 int tcp_rcvbuf_limit(const struct sk_stack *st, const struct sk_sock *s);
 int tcp_sndbuf_limit(const struct sk_stack *st, const struct sk_sock *s);
@@ -268,6 +270,11 @@ void tcp_timewait_input(struct sk_stack *st, struct sk_sock *s, const struct ip4
 void tcp_init_rwin(struct sk_stack *st, struct sk_sock *s, bool passive);
 void tcp_established(struct sk_stack *st, struct sk_sock *s);
 void tcp_child_unlink(struct sk_sock *c);
+void tcp_accept_queue_add(struct sk_sock *l, struct sk_sock *c);
+void tcp_syn_negotiate(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg);
+void tcp_send_synack_cookie(struct sk_stack *st, struct sk_sock *tmp);
+void tcp_conn_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr *ip,
+		    const struct tcp_seg *seg);
 void tcp_listen_input(struct sk_stack *st, struct sk_sock *l, const struct ip4_hdr *ip,
 		      const struct tcp_seg *seg);
 void tcp_keepalive_arm(struct sk_stack *st, struct sk_sock *s);

@@ -88,7 +88,7 @@ int sk_knob_set(struct sk_knobs *k, const char *name, const char *value);
 	X(TCPSYNChallenge) X(TW) X(TCPDelayedACKs) X(TCPPureAcks) \
 	X(TCPOFOQueue) X(TCPOFODrop) X(TCPRcvQDrop) X(TCPFastRetrans) \
 	X(TCPSlowStartRetrans) X(TCPDSACKRecv) X(TCPZeroWindowDrop) \
-	X(TCPBacklogDrop) X(TCPReqQFullDrop) \
+	X(TCPBacklogDrop) X(TCPReqQFullDrop) X(TCPReqQFullDoCookies) \
 	X(IpInReceives) X(IpInHdrErrors) X(IpInAddrErrors) X(IpInUnknownProtos) \
 	X(IpInDelivers) X(IpOutRequests) X(IpReasmFails) X(IpExtInOptions) \
 	X(IcmpInMsgs) X(IcmpInErrors) X(IcmpInEchos) X(IcmpInDestUnreachs) \

@@ -50,9 +50,16 @@ void tcp_init_rwin(struct sk_stack *st, struct sk_sock *s, bool passive)
 		int w = ilog2(ws) - 15;
 		s->rcv_wscale = (uint8_t)(w < 0 ? 0 : w > 14 ? 14 : w);
 	}
-	uint32_t off[2] = { s->laddr, s->raddr };
+	s->ts_offset = tcp_ts_offset(st, s->laddr, s->raddr);
+}
+
+/* RFC 7323 §5.4: a random offset per pair of hosts (Linux
+ * secure_tcp_ts_off), so timestamps leak no uptime. */
+uint32_t tcp_ts_offset(const struct sk_stack *st, uint32_t laddr, uint32_t raddr)
+{
+	uint32_t in[2] = { laddr, raddr };
 	uint64_t key[2] = { st->isn_key[1], st->isn_key[0] };
-	s->ts_offset = (uint32_t)siphash24(key, off, sizeof(off)); /* Linux: secure_tcp_ts_off */
+	return (uint32_t)siphash24(key, in, sizeof(in));
 }
 
 /* Both sides on reaching ESTABLISHED (Linux tcp_init_transfer). */

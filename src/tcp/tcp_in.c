@@ -6,7 +6,7 @@
 
 /* Negotiates the SYN options (RFC 9293 §3.7.1, RFC 7323, RFC 2018): an
  * option is used only when both sides offered it and our knob allows it. */
-static void syn_negotiate(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
+void tcp_syn_negotiate(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
 {
 	const struct sk_knobs *k = &st->cfg.knobs;
 	const struct tcp_opts *o = &seg->opts;
@@ -101,107 +101,6 @@ static void challenge_ack(struct sk_stack *st, struct sk_sock *s, const struct t
 	tcp_send_ack(st, s);
 }
 
-/* ---- LISTEN (RFC 9293 §3.10.7.2) ---- */
-
-static void syn_queue_add(struct sk_sock *l, struct sk_sock *c)
-{
-	struct listen_q *q = l->lq;
-	c->qnext = q->syn_head;
-	if (q->syn_head)
-		q->syn_head->qpprev = &c->qnext;
-	c->qpprev = &q->syn_head;
-	q->syn_head = c;
-	q->syn_count++;
-	c->parent = l;
-}
-
-/* Takes a child off whichever listener queue holds it. */
-void tcp_child_unlink(struct sk_sock *c)
-{
-	struct listen_q *q = c->parent->lq;
-	*c->qpprev = c->qnext;
-	if (c->qnext)
-		c->qnext->qpprev = c->qpprev;
-	else if (c->state != SK_TCP_SYN_RECV && q->acc_tail == c)
-		q->acc_tail = c->qpprev == &q->acc_head ? NULL :
-			      (struct sk_sock *)((char *)c->qpprev - offsetof(struct sk_sock, qnext));
-	if (c->state == SK_TCP_SYN_RECV)
-		q->syn_count--;
-	else
-		q->acc_count--;
-	c->qnext = NULL;
-	c->qpprev = NULL;
-	c->parent = NULL;
-}
-
-static void accept_queue_add(struct sk_sock *l, struct sk_sock *c)
-{
-	struct listen_q *q = l->lq;
-	c->qnext = NULL;
-	c->qpprev = q->acc_tail ? &q->acc_tail->qnext : &q->acc_head;
-	*c->qpprev = c;
-	q->acc_tail = c;
-	q->acc_count++;
-	c->parent = l;
-}
-
-void tcp_listen_input(struct sk_stack *st, struct sk_sock *l, const struct ip4_hdr *ip,
-			 const struct tcp_seg *seg)
-{
-	if (seg->flags & TCP_RST)
-		return;
-	if (seg->flags & TCP_ACK) {
-		tcp_reset_reply(st, ip, seg); /* no half-open connection matches */
-		return;
-	}
-	if (!(seg->flags & TCP_SYN))
-		return;
-	struct listen_q *q = l->lq;
-	/* Linux drops a SYN while the accept queue is full (tcp_conn_request),
-	 * and while the SYN queue is full unless it answers with a cookie. */
-	if (q->acc_count > q->backlog) {
-		mib_inc(st, SK_MIB_ListenOverflows);
-		stack_event_drop(st, SK_MIB_ListenDrops, ip->src, seg->sport, seg->dport);
-		return;
-	}
-	if (q->syn_count >= st->cfg.knobs.tcp_max_syn_backlog) {
-		stack_event_drop(st, SK_MIB_TCPReqQFullDrop, ip->src, seg->sport, seg->dport);
-		mib_inc(st, SK_MIB_ListenDrops);
-		return;
-	}
-	struct sk_sock *c = sock_new(st);
-	if (!c) {
-		stack_event_drop(st, SK_MIB_ListenDrops, ip->src, seg->sport, seg->dport);
-		return;
-	}
-	c->laddr = ip->dst;
-	c->raddr = ip->src;
-	c->rport = seg->sport;
-	c->flags |= l->flags & (SOCKF_NODELAY | SOCKF_KEEPALIVE | SOCKF_REUSEADDR | SOCKF_LINGER);
-	c->sndbuf = l->sndbuf;
-	c->rcvbuf = l->rcvbuf;
-	c->user_mss = l->user_mss;
-	c->keepidle_s = l->keepidle_s;
-	c->keepintvl_s = l->keepintvl_s;
-	c->keepcnt = l->keepcnt;
-	c->linger_s = l->linger_s;
-	port_bind(st, c, l->lport); /* children share the listener's port */
-	c->irs = seg->seq;
-	c->rcv_nxt = seg->seq + 1; /* H2: data on a SYN is not taken */
-	c->iss = tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport);
-	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
-	c->snd_wnd = seg->wnd; /* never scaled in a SYN (RFC 7323 §2.2) */
-	c->snd_wl1 = seg->seq;
-	c->snd_wl2 = c->iss;
-	c->state = SK_TCP_SYN_RECV;
-	stack_event_state(st, c, SK_TCP_LISTEN);
-	syn_negotiate(st, c, seg);
-	tcp_init_rwin(st, c, true);
-	ehash_insert(st, c);
-	syn_queue_add(l, c);
-	tcp_send_synack(st, c);
-}
-
 /* ---- SYN-SENT (RFC 9293 §3.10.7.3) ---- */
 
 static void synsent_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr *ip,
@@ -228,7 +127,7 @@ static void synsent_input(struct sk_stack *st, struct sk_sock *s, const struct i
 	s->snd_wl1 = seg->seq;
 	s->snd_wl2 = seg->ack;
 	s->snd_wnd = seg->wnd;
-	syn_negotiate(st, s, seg);
+	tcp_syn_negotiate(st, s, seg);
 	if (!ack_ok) {
 		/* Simultaneous open (RFC 9293 §3.5, figure 8): SYN-ACK with our ISN. */
 		sock_set_state(st, s, SK_TCP_SYN_RECV);
@@ -317,7 +216,7 @@ static bool synrecv_ack(struct sk_stack *st, struct sk_sock *s, const struct ip4
 	if (l) {
 		tcp_child_unlink(s);
 		sock_set_state(st, s, SK_TCP_ESTABLISHED);
-		accept_queue_add(l, s);
+		tcp_accept_queue_add(l, s);
 		mib_inc(st, SK_MIB_PassiveOpens);
 		sock_wake(st, l);
 	} else {
@@ -598,7 +497,7 @@ static bool synrecv_syn_ok(struct sk_stack *st, struct sk_sock *s, const struct 
 	return false;
 }
 
-static void conn_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr *ip,
+void tcp_conn_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr *ip,
 		       const struct tcp_seg *seg)
 {
 	s->lrcvtime_ns = st->now_ns;
@@ -648,7 +547,7 @@ void tcp_input(struct sk_stack *st, const struct ip4_hdr *ip, const uint8_t *p, 
 	}
 	struct sk_sock *s = ehash_lookup(st, ip->dst, seg.dport, ip->src, seg.sport);
 	if (s) {
-		conn_input(st, s, ip, &seg);
+		tcp_conn_input(st, s, ip, &seg);
 		return;
 	}
 	struct sk_sock *l = lhash_lookup(st, seg.dport);

@@ -175,6 +175,12 @@ void tcp_send_synack(struct sk_stack *st, struct sk_sock *s)
 	arm_rtx(st, s);
 }
 
+/* A SYN-ACK carrying a SYN cookie, from a connection that is not kept. */
+void tcp_send_synack_cookie(struct sk_stack *st, struct sk_sock *tmp)
+{
+	xmit(st, tmp, tmp->iss, TCP_SYN | TCP_ACK, 0, 0);
+}
+
 void tcp_send_ack(struct sk_stack *st, struct sk_sock *s)
 {
 	xmit(st, s, s->snd_nxt, TCP_ACK, 0, 0);

@@ -27,13 +27,29 @@ static uint64_t model_timeout_ms(const struct sk_stack *st, int boundary, uint64
 }
 
 /* Whether the connection has retransmitted for as long as `boundary`
- * retries take (Linux's retransmits_timed_out). */
+ * retries take, or for TCP_USER_TIMEOUT when that is set (RFC 5482;
+ * Linux's retransmits_timed_out). */
 static bool retransmits_timed_out(const struct sk_stack *st, const struct sk_sock *s, int boundary)
 {
 	if (!s->retransmits)
 		return false;
-	uint64_t limit_ms = model_timeout_ms(st, boundary, (uint64_t)st->cfg.knobs.tcp_rto_min_ms);
+	uint64_t limit_ms = s->user_timeout_ms
+				    ? (uint64_t)s->user_timeout_ms
+				    : model_timeout_ms(st, boundary, (uint64_t)st->cfg.knobs.tcp_rto_min_ms);
 	return st->now_ns - s->retrans_stamp_ns >= ms_ns(limit_ms);
+}
+
+/* The next retransmission comes no later than TCP_USER_TIMEOUT's end
+ * (Linux tcp_clamp_rto_to_user_timeout). */
+static uint64_t rto_clamped_ns(const struct sk_stack *st, const struct sk_sock *s)
+{
+	uint64_t rto_ns = ms_ns(s->rto_ms);
+	if (!s->user_timeout_ms)
+		return rto_ns;
+	uint64_t end_ns = s->retrans_stamp_ns + ms_ns((uint64_t)s->user_timeout_ms);
+	if (end_ns <= st->now_ns)
+		return SK_NS_PER_MS; /* past due: fire at once (one jiffy) */
+	return end_ns - st->now_ns < rto_ns ? end_ns - st->now_ns : rto_ns;
 }
 
 /* The retry budget of an established connection: tcp_retries2, or for an
@@ -62,7 +78,7 @@ static void handshake_timeout(struct sk_stack *st, struct sk_sock *s)
 	int limit = s->state == SK_TCP_SYN_SENT
 			    ? (s->syn_retries ? s->syn_retries : st->cfg.knobs.tcp_syn_retries)
 			    : st->cfg.knobs.tcp_synack_retries;
-	if (s->retransmits >= limit) {
+	if (s->retransmits >= limit || (s->user_timeout_ms && retransmits_timed_out(st, s, limit))) {
 		give_up(st, s);
 		return;
 	}
@@ -103,13 +119,13 @@ static void retransmit_timeout(struct sk_stack *st, struct sk_sock *s)
 		persist_timeout(st, s);
 		return;
 	}
+	mib_inc(st, SK_MIB_TCPTimeouts); /* every expiry, the last one too */
 	if (!s->retrans_stamp_ns)
-		s->retrans_stamp_ns = st->now_ns - ms_ns(s->rto_ms);
+		s->retrans_stamp_ns = st->now_ns - ms_ns(s->rto_ms); /* when the head was sent */
 	if (retransmits_timed_out(st, s, retry_limit(st, s))) {
 		give_up(st, s);
 		return;
 	}
-	mib_inc(st, SK_MIB_TCPTimeouts);
 	uint32_t flight = (s->snd_max - s->snd_una) / s->mss_cache;
 	s->ssthresh = flight / 2 > 2 ? flight / 2 : 2;
 	s->cwnd = 1;
@@ -120,6 +136,7 @@ static void retransmit_timeout(struct sk_stack *st, struct sk_sock *s)
 	backoff_rto(st, s);
 	s->rtx_at_ns = 0;
 	tcp_output(st, s);
+	s->rtx_at_ns = st->now_ns + rto_clamped_ns(st, s);
 }
 
 void tcp_keepalive_arm(struct sk_stack *st, struct sk_sock *s)
@@ -149,7 +166,11 @@ static void keepalive_timeout(struct sk_stack *st, struct sk_sock *s)
 		s->idle_at_ns = s->lrcvtime_ns + idle_ns;
 		return;
 	}
-	if (s->probes >= cnt) {
+	bool dead = s->user_timeout_ms ? s->probes > 0 && elapsed >= ms_ns((uint64_t)s->user_timeout_ms)
+				       : s->probes >= cnt;
+	if (dead) {
+		/* Linux resets a connection whose keepalives went unanswered. */
+		tcp_send_reset(st, s);
 		give_up(st, s);
 		return;
 	}

@@ -39,7 +39,7 @@ static void tap(void *ctx, uint64_t now_ns, int from, int to, enum sk_sim_what w
 	struct h *h = ctx;
 	if (what == SK_SIM_LOST)
 		h->lost++;
-	if (what != SK_SIM_SENT)
+	if (what != SK_SIM_SENT || h->no_capture)
 		return;
 	if (h->npkts == h->cap_pkts) {
 		h->cap_pkts = h->cap_pkts ? h->cap_pkts * 2 : 1024;

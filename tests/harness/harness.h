@@ -30,7 +30,7 @@ struct h_pkt {
 	int is_tcp;
 	struct ip4_hdr ip;
 	struct tcp_seg tcp;  /* tcp.data points into raw */
-	uint8_t raw[2048];
+	uint8_t raw[1536];
 	size_t len;
 };
 
@@ -54,6 +54,7 @@ struct h {
 	struct h_event events[H_MAX_EVENTS];
 	int nevents;
 	int lost;              /* packets lost by the simulator */
+	int no_capture;        /* set: sent packets are not kept (floods) */
 };
 
 /* A simulation with no hosts; seed fixed so runs repeat. */
