@@ -165,12 +165,10 @@ static void bench_idle(long n)
 	pair_init(&p);
 	settle(&p);
 	long long c0 = p.cmem.bytes, s0 = p.smem.bytes;
-	int *cfds = malloc(sizeof(int) * (size_t)n);
-	for (long i = 0; i < n; i++) {
-		int afd;
-		if (connect_one(&p, &cfds[i], &afd) < 0)
+	int *cfds = malloc(sizeof(int) * (size_t)n), *afds = malloc(sizeof(int) * (size_t)n);
+	for (long i = 0; i < n; i++)
+		if (connect_one(&p, &cfds[i], &afds[i]) < 0)
 			exit(1);
-	}
 	sk_sim_run_for(p.sim, SK_NS_PER_S); /* delayed ACKs done: truly idle */
 	printf("idle:        %ld established connections: client %.0f B each, server %.0f B each "
 	       "(tables and descriptors included)\n",
@@ -178,10 +176,13 @@ static void bench_idle(long n)
 	for (long i = 0; i < n; i++)
 		sk_close(p.c, cfds[i]);
 	settle(&p);
+	for (long i = 0; i < n; i++)
+		sk_close(p.s, afds[i]); /* the client, active closer, holds TIME_WAIT */
 	sk_sim_run_for(p.sim, SK_NS_PER_S);
 	printf("time-wait:   %ld TIME_WAIT entries: %.0f B each on the client\n", n,
 	       (double)(p.cmem.bytes - c0) / (double)n);
 	free(cfds);
+	free(afds);
 	sk_sim_free(p.sim);
 }
 

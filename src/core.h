@@ -61,7 +61,6 @@ enum {
 	SOCKF_SHUT_WR = 1 << 9,   /* FIN queued (shutdown or close) */
 	SOCKF_FIN_RCVD = 1 << 11,
 	SOCKF_IN_READY = 1 << 12, /* on the ready list */
-	SOCKF_HASHED = 1 << 13,   /* in the connection table */
 	SOCKF_TS = 1 << 14,       /* timestamps negotiated */
 	SOCKF_SACK = 1 << 15,     /* SACK negotiated */
 	SOCKF_WSCALE = 1 << 16,   /* window scaling negotiated */
@@ -77,14 +76,48 @@ struct listen_q;
 /* What connect() remembers, as Linux's struct socket state does. */
 enum { SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED };
 
+/* What the connection table chains: the head of a full connection and of
+ * a TIME-WAIT record alike. `state` tells which one it is. */
+#define HNODE_FIELDS                                                     \
+	struct hnode *hnext;                                             \
+	uint32_t laddr, raddr;                                           \
+	uint16_t lport, rport;                                           \
+	uint8_t state;  /* enum sk_tcp_state; SK_TCP_TIME_WAIT: a tw_sock */ \
+	uint8_t hashed; /* in the connection table */
+
+struct hnode {
+	HNODE_FIELDS
+};
+
+/* TIME-WAIT as a compact record of 64 bytes (a full connection is ~450):
+ * what it takes to ACK a retransmitted FIN, to recognise a new SYN, and
+ * to let tcp_tw_reuse check timestamps. All records live 2MSL, so they
+ * expire in the order they were made: a FIFO with one wheel timer for the
+ * stack, not one per record. */
+struct tw_sock {
+	HNODE_FIELDS
+	uint8_t tw_flags;        /* TW_* */
+	uint16_t rcv_wnd_scaled; /* the window to announce, already shifted */
+	uint32_t snd_nxt;
+	struct tw_sock *tw_next, *tw_prev; /* the FIFO, oldest first */
+	uint64_t expire_ns;
+	uint32_t rcv_nxt, ts_recent; /* the timestamp offset is recomputed */
+};
+_Static_assert(sizeof(struct tw_sock) <= 64, "a TIME-WAIT record fits in 64 bytes");
+
+enum {
+	TW_TS = 1 << 0,         /* timestamps in use */
+	TW_REUSEADDR = 1 << 1,  /* the socket had SO_REUSEADDR */
+	TW_USER_BOUND = 1 << 2, /* the port came from bind() */
+};
+
 struct sk_sock {
-	/* connection table: 4-tuple, chained */
-	struct sk_sock *hnext;
-	uint32_t laddr, raddr;
-	uint16_t lport, rport;
+	union {                 /* the connection table's view */
+		struct hnode hn;
+		struct { HNODE_FIELDS };
+	};
 
 	int fd;                 /* -1 when no descriptor refers to it */
-	uint8_t state;          /* enum sk_tcp_state */
 	uint8_t so_error;       /* pending error (positive errno), reported once */
 	uint8_t err_soft;       /* ICMP error kept for a later timeout (RFC 1122 §4.2.3.9) */
 	uint8_t probes;         /* keepalive or zero-window probes unanswered */
@@ -156,6 +189,9 @@ struct port_bucket {
 	struct port_bucket *next;
 	uint16_t port;
 	struct sk_sock *owners;
+	/* TIME-WAIT records holding the port: they are not owners (no links
+	 * to spare in 64 bytes), only counted for the bind rules */
+	uint32_t tw_count, tw_noreuse, tw_user_bound;
 };
 
 struct sk_stack {
@@ -165,10 +201,14 @@ struct sk_stack {
 	struct wheel wheel;
 
 	/* connections by 4-tuple: chained hash, grows by doubling */
-	struct sk_sock **ehash;
+	struct hnode **ehash;
 	uint32_t ehash_mask, ehash_count;
+	/* TIME-WAIT records, oldest first, and the timer for the oldest */
+	struct tw_sock *tw_head, *tw_tail;
+	struct wheel_timer tw_timer;
+	uint32_t tw_count;
 	/* listeners by local port */
-	struct sk_sock **lhash;
+	struct hnode **lhash;
 	uint32_t lhash_mask, lhash_count;
 	/* bound ports */
 	struct port_bucket **bhash;
@@ -198,6 +238,7 @@ void *sk_alloc(struct sk_stack *st, size_t size);
 void sk_free(struct sk_stack *st, void *p, size_t size);
 void stack_emit(struct sk_stack *st, size_t len); /* st->pkt holds an IPv4 packet */
 void stack_event_state(struct sk_stack *st, struct sk_sock *s, int old_state);
+void stack_event_node(struct sk_stack *st, const struct hnode *n, int fd, int old_state);
 void stack_event_drop(struct sk_stack *st, enum sk_counter c,
 		      uint32_t saddr, uint16_t sport, uint16_t dport);
 uint64_t siphash24(const uint64_t key[2], const void *data, size_t len);
@@ -206,10 +247,15 @@ static inline void mib_inc(struct sk_stack *st, enum sk_counter c) { st->mib[c]+
 /* tables (table.c) */
 int table_init(struct sk_stack *st);
 void table_free(struct sk_stack *st);
-struct sk_sock *ehash_lookup(struct sk_stack *st, uint32_t laddr, uint16_t lport,
-			     uint32_t raddr, uint16_t rport);
-int ehash_insert(struct sk_stack *st, struct sk_sock *s);
-void ehash_remove(struct sk_stack *st, struct sk_sock *s);
+struct hnode *ehash_lookup(struct sk_stack *st, uint32_t laddr, uint16_t lport,
+			   uint32_t raddr, uint16_t rport);
+/* The full connection for a 4-tuple (not a TIME-WAIT record), or NULL. */
+struct sk_sock *ehash_lookup_sock(struct sk_stack *st, uint32_t laddr, uint16_t lport,
+				  uint32_t raddr, uint16_t rport);
+int ehash_insert(struct sk_stack *st, struct hnode *n);
+void ehash_remove(struct sk_stack *st, struct hnode *n);
+void port_tw_hold(struct sk_stack *st, uint16_t port, uint8_t tw_flags);
+void port_tw_release(struct sk_stack *st, uint16_t port, uint8_t tw_flags);
 struct sk_sock *lhash_lookup(struct sk_stack *st, uint16_t port);
 int lhash_insert(struct sk_stack *st, struct sk_sock *s);
 void lhash_remove(struct sk_stack *st, struct sk_sock *s);
@@ -265,8 +311,11 @@ int tcp_rcvbuf_limit(const struct sk_stack *st, const struct sk_sock *s);
 int tcp_sndbuf_limit(const struct sk_stack *st, const struct sk_sock *s);
 void tcp_set_timer(struct sk_stack *st, struct sk_sock *s);
 void tcp_time_wait(struct sk_stack *st, struct sk_sock *s);
-void tcp_timewait_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr *ip,
+void tcp_timewait_input(struct sk_stack *st, struct tw_sock *tw, const struct ip4_hdr *ip,
 			const struct tcp_seg *seg);
+void tcp_tw_expire(struct sk_stack *st);
+void tcp_tw_kill(struct sk_stack *st, struct tw_sock *tw);
+void tcp_tw_send_ack(struct sk_stack *st, const struct tw_sock *tw);
 void tcp_init_rwin(struct sk_stack *st, struct sk_sock *s, bool passive);
 void tcp_established(struct sk_stack *st, struct sk_sock *s);
 void tcp_child_unlink(struct sk_sock *c);

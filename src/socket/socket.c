@@ -431,10 +431,17 @@ void sk_foreach_socket(const struct sk_stack *st,
 		fn(ctx, &i);
 	}
 	for (uint32_t h = 0; h <= st->ehash_mask; h++)
-		for (const struct sk_sock *s = st->ehash[h]; s; s = s->hnext) {
-			if (s->fd >= 0)
-				continue;
-			struct sk_sockinfo i = sockinfo(st, s);
+		for (const struct hnode *n = st->ehash[h]; n; n = n->hnext) {
+			struct sk_sockinfo i;
+			if (n->state == SK_TCP_TIME_WAIT) {
+				const struct tw_sock *tw = (const struct tw_sock *)n;
+				i = (struct sk_sockinfo){ -1, SK_TCP_TIME_WAIT, 0, 0, tw->laddr, tw->raddr,
+							  tw->lport, tw->rport, "timewait", tw->expire_ns, 0 };
+			} else if (((const struct sk_sock *)n)->fd < 0) {
+				i = sockinfo(st, (const struct sk_sock *)n);
+			} else {
+				continue; /* listed above by its descriptor */
+			}
 			fn(ctx, &i);
 		}
 }

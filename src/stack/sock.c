@@ -117,7 +117,7 @@ void sock_destroy(struct sk_stack *st, struct sk_sock *s)
 	if (s->state == SK_TCP_ESTABLISHED)
 		st->mib[SK_MIB_CurrEstab]--;
 	wheel_cancel(&st->wheel, &s->timer);
-	ehash_remove(st, s);
+	ehash_remove(st, &s->hn);
 	if (s->state == SK_TCP_LISTEN)
 		lhash_remove(st, s);
 	port_unbind(st, s);
@@ -144,7 +144,7 @@ void sock_done(struct sk_stack *st, struct sk_sock *s)
 	s->flags |= SOCKF_SHUT_RD | SOCKF_SHUT_WR;
 	s->rtx_at_ns = s->delack_at_ns = s->idle_at_ns = 0;
 	sock_rearm(st, s);
-	ehash_remove(st, s);
+	ehash_remove(st, &s->hn);
 	ring_free(st, &s->snd);
 	if (s->fd < 0 && !s->parent) { /* a child in the accept queue waits there */
 		sock_destroy(st, s);

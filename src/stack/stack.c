@@ -75,9 +75,11 @@ void sk_stack_free(struct sk_stack *st)
 	for (int fd = 0; fd < st->fd_cap; fd++)
 		if (st->fds[fd])
 			sock_destroy(st, st->fds[fd]);
+	while (st->tw_head)
+		tcp_tw_kill(st, st->tw_head);
 	for (uint32_t i = 0; st->ehash && i <= st->ehash_mask; i++)
 		while (st->ehash[i])
-			sock_destroy(st, st->ehash[i]);
+			sock_destroy(st, (struct sk_sock *)st->ehash[i]);
 	ring_cache_free(st);
 	table_free(st);
 	st->cfg.free(st->cfg.alloc_ctx, st, sizeof(*st));
@@ -108,6 +110,10 @@ void sk_advance(struct sk_stack *st, uint64_t now_ns)
 	set_time(st, now_ns);
 	struct wheel_timer *t;
 	while ((t = wheel_expire(&st->wheel, st->now_ns)) != NULL) {
+		if (t == &st->tw_timer) {
+			tcp_tw_expire(st);
+			continue;
+		}
 		struct sk_sock *s = (struct sk_sock *)((char *)t - offsetof(struct sk_sock, timer));
 		tcp_timer(st, s);
 	}
@@ -127,12 +133,17 @@ void stack_emit(struct sk_stack *st, size_t len)
 
 void stack_event_state(struct sk_stack *st, struct sk_sock *s, int old_state)
 {
+	stack_event_node(st, &s->hn, s->fd, old_state);
+}
+
+void stack_event_node(struct sk_stack *st, const struct hnode *n, int fd, int old_state)
+{
 	if (!st->cfg.observe)
 		return;
 	struct sk_event ev = {
-		.kind = SK_EV_STATE, .fd = s->fd,
-		.laddr = s->laddr, .raddr = s->raddr, .lport = s->lport, .rport = s->rport,
-		.old_state = old_state, .new_state = s->state,
+		.kind = SK_EV_STATE, .fd = fd,
+		.laddr = n->laddr, .raddr = n->raddr, .lport = n->lport, .rport = n->rport,
+		.old_state = old_state, .new_state = n->state,
 	};
 	st->cfg.observe(st->cfg.observe_ctx, st->now_ns, &ev);
 }

@@ -31,8 +31,8 @@ static void **table_new(struct sk_stack *st, uint32_t n)
 
 int table_init(struct sk_stack *st)
 {
-	st->ehash = (struct sk_sock **)table_new(st, TABLE_MIN);
-	st->lhash = (struct sk_sock **)table_new(st, TABLE_MIN);
+	st->ehash = (struct hnode **)table_new(st, TABLE_MIN);
+	st->lhash = (struct hnode **)table_new(st, TABLE_MIN);
 	st->bhash = (struct port_bucket **)table_new(st, TABLE_MIN);
 	st->ehash_mask = st->lhash_mask = st->bhash_mask = TABLE_MIN - 1;
 	if (!st->ehash || !st->lhash || !st->bhash)
@@ -53,31 +53,38 @@ void table_free(struct sk_stack *st)
 	st->fd_used = NULL;
 }
 
-/* ---- connections ---- */
+/* ---- connections (and TIME-WAIT records) ---- */
 
-struct sk_sock *ehash_lookup(struct sk_stack *st, uint32_t laddr, uint16_t lport,
-			     uint32_t raddr, uint16_t rport)
+struct hnode *ehash_lookup(struct sk_stack *st, uint32_t laddr, uint16_t lport,
+			   uint32_t raddr, uint16_t rport)
 {
-	struct sk_sock *s = st->ehash[tuple_hash(st, laddr, lport, raddr, rport) & st->ehash_mask];
-	for (; s; s = s->hnext)
-		if (s->lport == lport && s->rport == rport && s->raddr == raddr && s->laddr == laddr)
-			return s;
+	struct hnode *n = st->ehash[tuple_hash(st, laddr, lport, raddr, rport) & st->ehash_mask];
+	for (; n; n = n->hnext)
+		if (n->lport == lport && n->rport == rport && n->raddr == raddr && n->laddr == laddr)
+			return n;
 	return NULL;
+}
+
+struct sk_sock *ehash_lookup_sock(struct sk_stack *st, uint32_t laddr, uint16_t lport,
+				  uint32_t raddr, uint16_t rport)
+{
+	struct hnode *n = ehash_lookup(st, laddr, lport, raddr, rport);
+	return n && n->state != SK_TCP_TIME_WAIT ? (struct sk_sock *)n : NULL;
 }
 
 static void ehash_grow(struct sk_stack *st)
 {
 	uint32_t n = (st->ehash_mask + 1) * 2;
-	struct sk_sock **t = (struct sk_sock **)table_new(st, n);
+	struct hnode **t = (struct hnode **)table_new(st, n);
 	if (!t)
 		return; /* keep the old table: longer chains, still correct */
 	for (uint32_t i = 0; i <= st->ehash_mask; i++) {
-		struct sk_sock *s = st->ehash[i], *next;
-		for (; s; s = next) {
-			next = s->hnext;
-			uint32_t h = tuple_hash(st, s->laddr, s->lport, s->raddr, s->rport) & (n - 1);
-			s->hnext = t[h];
-			t[h] = s;
+		struct hnode *e = st->ehash[i], *next;
+		for (; e; e = next) {
+			next = e->hnext;
+			uint32_t h = tuple_hash(st, e->laddr, e->lport, e->raddr, e->rport) & (n - 1);
+			e->hnext = t[h];
+			t[h] = e;
 		}
 	}
 	sk_free(st, st->ehash, (st->ehash_mask + 1) * sizeof(void *));
@@ -85,40 +92,40 @@ static void ehash_grow(struct sk_stack *st)
 	st->ehash_mask = n - 1;
 }
 
-int ehash_insert(struct sk_stack *st, struct sk_sock *s)
+int ehash_insert(struct sk_stack *st, struct hnode *n)
 {
 	if (st->ehash_count > st->ehash_mask)
 		ehash_grow(st);
-	uint32_t h = tuple_hash(st, s->laddr, s->lport, s->raddr, s->rport) & st->ehash_mask;
-	s->hnext = st->ehash[h];
-	st->ehash[h] = s;
+	uint32_t h = tuple_hash(st, n->laddr, n->lport, n->raddr, n->rport) & st->ehash_mask;
+	n->hnext = st->ehash[h];
+	st->ehash[h] = n;
 	st->ehash_count++;
-	s->flags |= SOCKF_HASHED;
+	n->hashed = 1;
 	return 0;
 }
 
-void ehash_remove(struct sk_stack *st, struct sk_sock *s)
+void ehash_remove(struct sk_stack *st, struct hnode *n)
 {
-	if (!(s->flags & SOCKF_HASHED))
+	if (!n->hashed)
 		return;
-	struct sk_sock **pp = &st->ehash[tuple_hash(st, s->laddr, s->lport, s->raddr, s->rport) &
-					 st->ehash_mask];
-	while (*pp != s)
+	struct hnode **pp = &st->ehash[tuple_hash(st, n->laddr, n->lport, n->raddr, n->rport) &
+				       st->ehash_mask];
+	while (*pp != n)
 		pp = &(*pp)->hnext;
-	*pp = s->hnext;
-	s->hnext = NULL;
+	*pp = n->hnext;
+	n->hnext = NULL;
 	st->ehash_count--;
-	s->flags &= ~SOCKF_HASHED;
+	n->hashed = 0;
 }
 
 /* ---- listeners: few, so a fixed-size chained table ---- */
 
 struct sk_sock *lhash_lookup(struct sk_stack *st, uint16_t port)
 {
-	struct sk_sock *s = st->lhash[port & st->lhash_mask];
-	for (; s; s = s->hnext)
-		if (s->lport == port)
-			return s;
+	struct hnode *n = st->lhash[port & st->lhash_mask];
+	for (; n; n = n->hnext)
+		if (n->lport == port)
+			return (struct sk_sock *)n;
 	return NULL;
 }
 
@@ -126,15 +133,15 @@ int lhash_insert(struct sk_stack *st, struct sk_sock *s)
 {
 	uint32_t h = s->lport & st->lhash_mask;
 	s->hnext = st->lhash[h];
-	st->lhash[h] = s;
+	st->lhash[h] = &s->hn;
 	st->lhash_count++;
 	return 0;
 }
 
 void lhash_remove(struct sk_stack *st, struct sk_sock *s)
 {
-	struct sk_sock **pp = &st->lhash[s->lport & st->lhash_mask];
-	while (*pp && *pp != s)
+	struct hnode **pp = &st->lhash[s->lport & st->lhash_mask];
+	while (*pp && *pp != &s->hn)
 		pp = &(*pp)->hnext;
 	if (*pp) {
 		*pp = s->hnext;
@@ -181,6 +188,9 @@ int port_check_bind(struct sk_stack *st, const struct sk_sock *s, uint16_t port)
 	struct port_bucket *b = *bucket_slot(st, port);
 	if (!b)
 		return 0;
+	/* TIME-WAIT never listens: it yields only to two SO_REUSEADDR sides */
+	if (b->tw_count && (!(s->flags & SOCKF_REUSEADDR) || b->tw_noreuse))
+		return -EADDRINUSE;
 	for (struct sk_sock *o = b->owners; o; o = o->port_next) {
 		if (o == s)
 			continue;
@@ -192,20 +202,60 @@ int port_check_bind(struct sk_stack *st, const struct sk_sock *s, uint16_t port)
 	return 0;
 }
 
-int port_bind(struct sk_stack *st, struct sk_sock *s, uint16_t port)
+/* The bucket of `port`, made if it has none. */
+static struct port_bucket *bucket_get(struct sk_stack *st, uint16_t port)
 {
 	struct port_bucket **pp = bucket_slot(st, port), *b = *pp;
-	if (!b) {
-		b = sk_alloc(st, sizeof(*b));
-		if (!b)
-			return -ENOBUFS;
-		b->port = port;
-		b->owners = NULL;
-		b->next = NULL;
-		*pp = b;
-		if (++st->bhash_count > st->bhash_mask)
-			bhash_grow(st);
+	if (b)
+		return b;
+	b = sk_alloc(st, sizeof(*b));
+	if (!b)
+		return NULL;
+	memset(b, 0, sizeof(*b));
+	b->port = port;
+	*pp = b;
+	if (++st->bhash_count > st->bhash_mask)
+		bhash_grow(st);
+	return b;
+}
+
+/* Frees the bucket of `port` once nothing holds the port. */
+static void bucket_put(struct sk_stack *st, uint16_t port)
+{
+	struct port_bucket **pp = bucket_slot(st, port), *b = *pp;
+	if (b && !b->owners && !b->tw_count) {
+		*pp = b->next;
+		sk_free(st, b, sizeof(*b));
+		st->bhash_count--;
 	}
+}
+
+void port_tw_hold(struct sk_stack *st, uint16_t port, uint8_t tw_flags)
+{
+	struct port_bucket *b = bucket_get(st, port);
+	if (!b)
+		return; /* out of memory: the port is merely less protected */
+	b->tw_count++;
+	b->tw_noreuse += !(tw_flags & TW_REUSEADDR);
+	b->tw_user_bound += !!(tw_flags & TW_USER_BOUND);
+}
+
+void port_tw_release(struct sk_stack *st, uint16_t port, uint8_t tw_flags)
+{
+	struct port_bucket *b = *bucket_slot(st, port);
+	if (!b || !b->tw_count)
+		return;
+	b->tw_count--;
+	b->tw_noreuse -= !(tw_flags & TW_REUSEADDR);
+	b->tw_user_bound -= !!(tw_flags & TW_USER_BOUND);
+	bucket_put(st, port);
+}
+
+int port_bind(struct sk_stack *st, struct sk_sock *s, uint16_t port)
+{
+	struct port_bucket *b = bucket_get(st, port);
+	if (!b)
+		return -ENOBUFS;
 	s->port_next = b->owners;
 	if (b->owners)
 		b->owners->port_pprev = &s->port_next;
@@ -226,12 +276,7 @@ void port_unbind(struct sk_stack *st, struct sk_sock *s)
 	s->port_next = NULL;
 	s->port_pprev = NULL;
 	s->flags &= ~(SOCKF_BOUND | SOCKF_USER_BOUND);
-	struct port_bucket **pp = bucket_slot(st, s->lport), *b = *pp;
-	if (b && !b->owners) {
-		*pp = b->next;
-		sk_free(st, b, sizeof(*b));
-		st->bhash_count--;
-	}
+	bucket_put(st, s->lport);
 }
 
 /* Whether a port's holders all came from connect() (no bind(), no
@@ -242,6 +287,8 @@ static bool port_shareable(struct sk_stack *st, uint16_t port)
 	struct port_bucket *b = *bucket_slot(st, port);
 	if (!b)
 		return true;
+	if (b->tw_user_bound)
+		return false;
 	for (struct sk_sock *o = b->owners; o; o = o->port_next)
 		if (o->flags & SOCKF_USER_BOUND)
 			return false;

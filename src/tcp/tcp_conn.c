@@ -89,7 +89,7 @@ int tcp_connect(struct sk_stack *st, struct sk_sock *s)
 	s->iss = tcp_isn(st, s->laddr, s->lport, s->raddr, s->rport);
 	s->snd_una = s->snd_nxt = s->snd_max = s->iss;
 	tcp_init_rwin(st, s, false);
-	ehash_insert(st, s);
+	ehash_insert(st, &s->hn);
 	sock_set_state(st, s, SK_TCP_SYN_SENT);
 	mib_inc(st, SK_MIB_ActiveOpens);
 	tcp_send_synack(st, s);
@@ -183,74 +183,147 @@ void tcp_close(struct sk_stack *st, struct sk_sock *s)
 	}
 }
 
-/* Enters TIME-WAIT (RFC 9293 §3.10.7.4) for 2MSL, Linux's 60 s. A socket
- * the application still holds becomes CLOSED for it, and a separate
- * record keeps the 4-tuple, as Linux's timewait sockets do. */
+static void tw_queue_tail(struct sk_stack *st, struct tw_sock *tw);
+
+/* Enters TIME-WAIT (RFC 9293 §3.10.7.4) for 2MSL, Linux's 60 s: the
+ * connection gives way to a compact record (struct tw_sock) holding its
+ * 4-tuple and port. A socket the application still holds becomes CLOSED
+ * for it; an orphan is freed. */
 void tcp_time_wait(struct sk_stack *st, struct sk_sock *s)
 {
 	sock_set_state(st, s, SK_TCP_TIME_WAIT);
-	struct sk_sock *tw = s;
-	if (s->fd >= 0) {
-		tw = sock_new(st);
-		if (!tw) {
-			sock_done(st, s);
-			return;
-		}
+	struct tw_sock *tw = sk_alloc(st, sizeof(*tw));
+	if (tw) {
+		memset(tw, 0, sizeof(*tw));
 		tw->laddr = s->laddr;
 		tw->raddr = s->raddr;
+		tw->lport = s->lport;
 		tw->rport = s->rport;
 		tw->state = SK_TCP_TIME_WAIT;
-		tw->flags = (s->flags & (SOCKF_REUSEADDR | SOCKF_TS | SOCKF_USER_BOUND | SOCKF_SACK |
-					 SOCKF_WSCALE)) | SOCKF_ORPHAN;
-		tw->snd_nxt = tw->snd_una = tw->snd_max = s->snd_nxt;
-		tw->rcv_nxt = tw->rcv_wup = s->rcv_nxt;
-		tw->rcv_wnd = s->rcv_wnd;
-		tw->rcv_wscale = s->rcv_wscale;
+		tw->tw_flags = (uint8_t)(((s->flags & SOCKF_TS) ? TW_TS : 0) |
+					 ((s->flags & SOCKF_REUSEADDR) ? TW_REUSEADDR : 0) |
+					 ((s->flags & SOCKF_USER_BOUND) ? TW_USER_BOUND : 0));
+		tw->rcv_wnd_scaled = (uint16_t)(tcp_select_window(st, s));
+		tw->snd_nxt = s->snd_nxt;
+		tw->rcv_nxt = s->rcv_nxt;
 		tw->ts_recent = s->ts_recent;
-		tw->ts_offset = s->ts_offset;
-		ehash_remove(st, s);
-		port_bind(st, tw, s->lport);
-		ehash_insert(st, tw);
-		s->state = SK_TCP_CLOSE; /* the holder sees CLOSE, quietly */
-		s->rtx_at_ns = s->delack_at_ns = s->idle_at_ns = 0;
-		sock_rearm(st, s);
-		ring_free(st, &s->snd);
-		if (!(s->flags & SOCKF_USER_BOUND))
-			port_unbind(st, s);
 	}
-	ring_free(st, &tw->snd);
-	ring_free(st, &tw->rcv);
-	tw->rtx_at_ns = tw->delack_at_ns = 0;
-	tw->idle_at_ns = st->now_ns + TCP_TIMEWAIT_LEN_NS;
-	sock_rearm(st, tw);
+	ehash_remove(st, &s->hn);
+	s->state = SK_TCP_CLOSE; /* quietly: the record carries the state on */
+	s->rtx_at_ns = s->delack_at_ns = s->idle_at_ns = 0;
+	sock_rearm(st, s);
+	ring_free(st, &s->snd);
+	s->flags |= SOCKF_SHUT_RD | SOCKF_SHUT_WR;
+	if (s->fd < 0)
+		sock_destroy(st, s);
+	else if (!(s->flags & SOCKF_USER_BOUND))
+		port_unbind(st, s);
+	if (!tw)
+		return; /* no memory: the 4-tuple is free at once, as Linux does then */
+	ehash_insert(st, (struct hnode *)tw);
+	port_tw_hold(st, tw->lport, tw->tw_flags);
+	tw->expire_ns = st->now_ns + TCP_TIMEWAIT_LEN_NS;
+	tw_queue_tail(st, tw);
+}
+
+/* The FIFO of records: appended with the latest expiry, so the head is
+ * always the next to expire and one wheel timer serves them all. */
+static void tw_unqueue(struct sk_stack *st, struct tw_sock *tw)
+{
+	if (tw->tw_prev)
+		tw->tw_prev->tw_next = tw->tw_next;
+	else
+		st->tw_head = tw->tw_next;
+	if (tw->tw_next)
+		tw->tw_next->tw_prev = tw->tw_prev;
+	else
+		st->tw_tail = tw->tw_prev;
+	tw->tw_next = tw->tw_prev = NULL;
+	st->tw_count--;
+}
+
+static void tw_arm(struct sk_stack *st)
+{
+	if (st->tw_head)
+		wheel_set(&st->wheel, &st->tw_timer, st->tw_head->expire_ns);
+	else
+		wheel_cancel(&st->wheel, &st->tw_timer);
+}
+
+static void tw_queue_tail(struct sk_stack *st, struct tw_sock *tw)
+{
+	tw->tw_next = NULL;
+	tw->tw_prev = st->tw_tail;
+	if (st->tw_tail)
+		st->tw_tail->tw_next = tw;
+	else
+		st->tw_head = tw;
+	st->tw_tail = tw;
+	st->tw_count++;
+	tw_arm(st);
+}
+
+/* Frees a record silently. */
+void tcp_tw_kill(struct sk_stack *st, struct tw_sock *tw)
+{
+	tw_unqueue(st, tw);
+	ehash_remove(st, (struct hnode *)tw);
+	port_tw_release(st, tw->lport, tw->tw_flags);
+	sk_free(st, tw, sizeof(*tw));
+	tw_arm(st);
+}
+
+/* A record's end: reported as TIME-WAIT -> CLOSE and counted (TW). */
+static void tw_done(struct sk_stack *st, struct tw_sock *tw)
+{
+	tw->state = SK_TCP_CLOSE;
+	stack_event_node(st, (struct hnode *)tw, -1, SK_TCP_TIME_WAIT);
+	tcp_tw_kill(st, tw);
+}
+
+/* The wheel timer of the oldest record fired: end every record due. */
+void tcp_tw_expire(struct sk_stack *st)
+{
+	while (st->tw_head && st->tw_head->expire_ns <= st->now_ns) {
+		mib_inc(st, SK_MIB_TW);
+		tw_done(st, st->tw_head);
+	}
+	tw_arm(st);
+}
+
+/* Restarts 2MSL: the record moves to the back of the FIFO. */
+static void tw_restart(struct sk_stack *st, struct tw_sock *tw)
+{
+	tw_unqueue(st, tw);
+	tw->expire_ns = st->now_ns + TCP_TIMEWAIT_LEN_NS;
+	tw_queue_tail(st, tw);
 }
 
 /* A segment for a TIME-WAIT record (Linux tcp_timewait_state_process). */
-void tcp_timewait_input(struct sk_stack *st, struct sk_sock *tw, const struct ip4_hdr *ip,
+void tcp_timewait_input(struct sk_stack *st, struct tw_sock *tw, const struct ip4_hdr *ip,
 			const struct tcp_seg *seg)
 {
 	uint32_t end = seg->seq + seg->data_len + !!(seg->flags & TCP_SYN) + !!(seg->flags & TCP_FIN);
 	if (seg->seq == tw->rcv_nxt && (seg->seq == end || (seg->flags & TCP_RST))) {
 		if (seg->flags & TCP_RST)
-			sock_done(st, tw); /* RFC 1337 hazard, but Linux's default */
-		return;                    /* a bare ACK: nothing to do */
+			tw_done(st, tw); /* RFC 1337 hazard, but Linux's default */
+		return;                  /* a bare ACK: nothing to do */
 	}
 	if ((seg->flags & (TCP_SYN | TCP_RST | TCP_ACK)) == TCP_SYN && seq_gt(seg->seq, tw->rcv_nxt)) {
 		/* RFC 9293 §3.10.7.4 / RFC 1122 §4.2.2.13: a new SYN with a higher
 		 * sequence number may reopen the 4-tuple. */
 		struct sk_sock *l = lhash_lookup(st, seg->dport);
-		sock_done(st, tw);
+		tw_done(st, tw);
 		if (l)
 			tcp_listen_input(st, l, ip, seg);
 		return;
 	}
 	if (seg->flags & TCP_RST)
 		return;
-	if (seg->flags & TCP_ACK) {
-		/* C8: a retransmitted FIN: ACK it again and restart 2MSL. */
-		tw->idle_at_ns = st->now_ns + TCP_TIMEWAIT_LEN_NS;
-		sock_rearm(st, tw);
-	}
-	if (!tcp_oow_rate_limited(st, tw, seg))
-		tcp_send_ack(st, tw);
+	if (seg->flags & TCP_ACK)
+		tw_restart(st, tw); /* C8: a retransmitted FIN restarts 2MSL */
+	/* Linux also rate-limits these ACKs per record (500 ms); a 64-byte
+	 * record has no room for that clock, and the peer's own limits
+	 * already stop an ACK loop. */
+	tcp_tw_send_ack(st, tw);
 }

@@ -505,10 +505,6 @@ void tcp_conn_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr
 		synsent_input(st, s, ip, seg);
 		return;
 	}
-	if (s->state == SK_TCP_TIME_WAIT) {
-		tcp_timewait_input(st, s, ip, seg);
-		return;
-	}
 	if (!seq_acceptable(s, seg)) {
 		if (!(seg->flags & TCP_RST))
 			send_dupack(st, s, seg);
@@ -545,9 +541,13 @@ void tcp_input(struct sk_stack *st, const struct ip4_hdr *ip, const uint8_t *p, 
 		stack_event_drop(st, SK_MIB_InErrs, ip->src, 0, 0);
 		return;
 	}
-	struct sk_sock *s = ehash_lookup(st, ip->dst, seg.dport, ip->src, seg.sport);
-	if (s) {
-		tcp_conn_input(st, s, ip, &seg);
+	struct hnode *n = ehash_lookup(st, ip->dst, seg.dport, ip->src, seg.sport);
+	if (n && n->state == SK_TCP_TIME_WAIT) {
+		tcp_timewait_input(st, (struct tw_sock *)n, ip, &seg);
+		return;
+	}
+	if (n) {
+		tcp_conn_input(st, (struct sk_sock *)n, ip, &seg);
 		return;
 	}
 	struct sk_sock *l = lhash_lookup(st, seg.dport);

@@ -151,7 +151,7 @@ static void syn_accept(struct sk_stack *st, struct sk_sock *l, const struct ip4_
 	stack_event_state(st, c, SK_TCP_LISTEN);
 	tcp_syn_negotiate(st, c, seg);
 	tcp_init_rwin(st, c, true);
-	ehash_insert(st, c);
+	ehash_insert(st, &c->hn);
 	syn_queue_add(l, c);
 	tcp_send_synack(st, c);
 }
@@ -242,7 +242,7 @@ static struct sk_sock *cookie_child(struct sk_stack *st, struct sk_sock *l,
 	c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
 	c->state = SK_TCP_SYN_RECV;
 	stack_event_state(st, c, SK_TCP_LISTEN);
-	ehash_insert(st, c);
+	ehash_insert(st, &c->hn);
 	sock_set_state(st, c, SK_TCP_ESTABLISHED);
 	tcp_accept_queue_add(l, c);
 	mib_inc(st, SK_MIB_PassiveOpens);

@@ -247,6 +247,27 @@ void tcp_output(struct sk_stack *st, struct sk_sock *s)
 	sock_rearm(st, s);
 }
 
+/* The ACK of a TIME-WAIT record: its last sequence numbers and window,
+ * with timestamps when the connection used them. */
+void tcp_tw_send_ack(struct sk_stack *st, const struct tw_sock *tw)
+{
+	struct tcp_seg seg = { .sport = tw->lport, .dport = tw->rport, .seq = tw->snd_nxt,
+			       .ack = tw->rcv_nxt, .flags = TCP_ACK, .wnd = tw->rcv_wnd_scaled };
+	if (tw->tw_flags & TW_TS) {
+		seg.opts.has = TCP_HAS_TS;
+		seg.opts.tsval = (uint32_t)(st->now_ns / SK_NS_PER_MS) + tcp_ts_offset(st, tw->laddr, tw->raddr);
+		seg.opts.tsecr = tw->ts_recent;
+	}
+	uint8_t *tcp = st->pkt + IP4_HDR_LEN;
+	size_t hl = tcp_emit(tcp, &seg);
+	tcp_csum_set(tcp, hl, tw->laddr, tw->raddr);
+	struct ip4_hdr ip = { .ttl = 64, .proto = IP_PROTO_TCP, .frag = IP4_DF,
+			      .src = tw->laddr, .dst = tw->raddr };
+	ip4_emit(st->pkt, &ip, hl);
+	mib_inc(st, SK_MIB_OutSegs);
+	stack_emit(st, IP4_HDR_LEN + hl);
+}
+
 /* A segment for no connection (RFC 9293 §3.10.7.1): answer with a reset,
  * never a reset to a reset. Linux sends it with window 0 and no options. */
 void tcp_reset_reply(struct sk_stack *st, const struct ip4_hdr *ip, const struct tcp_seg *in)

@@ -186,10 +186,6 @@ static void keepalive_timeout(struct sk_stack *st, struct sk_sock *s)
 static void idle_timeout(struct sk_stack *st, struct sk_sock *s)
 {
 	switch (s->state) {
-	case SK_TCP_TIME_WAIT:
-		mib_inc(st, SK_MIB_TW);
-		sock_done(st, s);
-		return;
 	case SK_TCP_FIN_WAIT2:
 		sock_done(st, s); /* tcp_fin_timeout for an orphan: gone quietly */
 		return;
@@ -224,7 +220,7 @@ void tcp_timer(struct sk_stack *st, struct sk_sock *s)
 		s->idle_at_ns = 0;
 		int state = s->state;
 		idle_timeout(st, s);
-		if (state == SK_TCP_TIME_WAIT || state == SK_TCP_FIN_WAIT2 || is_gone(s))
+		if (state == SK_TCP_FIN_WAIT2 || is_gone(s))
 			return;
 	}
 	sock_rearm(st, s);
@@ -235,8 +231,8 @@ void tcp_timer(struct sk_stack *st, struct sk_sock *s)
  * for a later timeout once established (A3). */
 void tcp_icmp_error(struct sk_stack *st, const struct icmp_msg *m)
 {
-	struct sk_sock *s = ehash_lookup(st, m->q_src, m->q_sport, m->q_dst, m->q_dport);
-	if (!s || s->state == SK_TCP_TIME_WAIT)
+	struct sk_sock *s = ehash_lookup_sock(st, m->q_src, m->q_sport, m->q_dst, m->q_dport);
+	if (!s)
 		return;
 	if (!seq_in(m->q_seq, s->snd_una, s->snd_max + 1))
 		return; /* not about anything in flight (RFC 5927 §4.1) */
