@@ -69,6 +69,8 @@ enum {
 	SOCKF_WAS_ESTAB = 1 << 19,/* reached ESTABLISHED once (for errors) */
 	SOCKF_ACCEPTED = 1 << 20, /* left the accept queue */
 	SOCKF_GOT_DATA = 1 << 21, /* data has arrived (quick-ACK mode started) */
+	SOCKF_PERSIST = 1 << 22,  /* the retransmission timer is probing a zero window */
+	SOCKF_RECOVERY = 1 << 23, /* in fast recovery (RFC 6582) until snd_recover */
 };
 
 struct listen_q;
@@ -156,6 +158,8 @@ struct sk_sock {
 	uint8_t syn_retries;    /* TCP_SYNCNT, or 0 */
 	uint32_t cwnd, ssthresh; /* segments */
 	uint32_t cwnd_cnt;
+	uint32_t snd_recover;   /* RFC 6582 "recover": snd_max when recovery began */
+	uint8_t dupacks;
 
 	/* RFC 7323 timestamps */
 	uint32_t ts_recent, ts_offset;
@@ -171,6 +175,7 @@ struct sk_sock {
 	uint64_t lrcvtime_ns;   /* last segment received */
 	uint64_t lsndtime_ns;   /* last data sent */
 	uint32_t last_oow_ack_ms; /* last ACK to an out-of-window segment */
+	uint32_t data_rcv_ms;   /* last data received (Linux icsk_ack.lrcvtime), ms */
 };
 
 /* A listener's queues (RFC 9293 leaves them to the implementation; these
@@ -293,6 +298,8 @@ void tcp_icmp_error(struct sk_stack *st, const struct icmp_msg *m);
 void tcp_timer(struct sk_stack *st, struct sk_sock *s);
 int tcp_connect(struct sk_stack *st, struct sk_sock *s);
 void tcp_output(struct sk_stack *st, struct sk_sock *s);
+void tcp_retransmit_head(struct sk_stack *st, struct sk_sock *s);
+uint64_t tcp_probe0_ns(const struct sk_stack *st, const struct sk_sock *s);
 void tcp_send_ack(struct sk_stack *st, struct sk_sock *s);
 void tcp_send_fin(struct sk_stack *st, struct sk_sock *s);
 void tcp_send_reset(struct sk_stack *st, struct sk_sock *s);

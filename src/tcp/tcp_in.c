@@ -280,6 +280,43 @@ static void cwnd_grow(struct sk_sock *s, uint32_t acked_bytes)
 
 enum ack_result { ACK_OK, ACK_DISCARD, ACK_GONE };
 
+/* A duplicate ACK (RFC 5681 §2): the third starts fast retransmit and
+ * NewReno fast recovery (RFC 6582 §3.2); later ones inflate the window by
+ * a segment each so new data keeps the ACK clock going. */
+static void dupack(struct sk_stack *st, struct sk_sock *s)
+{
+	s->dupacks++;
+	if (s->flags & SOCKF_RECOVERY) {
+		s->cwnd++;
+		return;
+	}
+	if (s->dupacks != 3 || !seq_gt(s->snd_una, s->snd_recover - 1))
+		return;
+	uint32_t flight = (s->snd_max - s->snd_una) / s->mss_cache;
+	s->ssthresh = flight / 2 > 2 ? flight / 2 : 2;
+	s->cwnd = s->ssthresh + 3;
+	s->snd_recover = s->snd_max;
+	s->flags |= SOCKF_RECOVERY;
+	mib_inc(st, SK_MIB_TCPFastRetrans);
+	tcp_retransmit_head(st, s);
+}
+
+/* New data acknowledged during fast recovery (RFC 6582 §3.2 steps 3-5):
+ * a full ACK ends recovery and deflates the window; a partial ACK means
+ * the next segment was lost too: resend it at once. */
+static void recovery_ack(struct sk_stack *st, struct sk_sock *s, uint32_t acked)
+{
+	if (seq_ge(s->snd_una, s->snd_recover)) {
+		uint32_t flight = (s->snd_max - s->snd_una) / s->mss_cache;
+		s->cwnd = s->ssthresh < flight + 1 ? s->ssthresh : flight + 1;
+		s->flags &= ~SOCKF_RECOVERY;
+		return;
+	}
+	uint32_t segs = acked / s->mss_cache;
+	s->cwnd = s->cwnd > segs ? s->cwnd - segs + 1 : 1;
+	tcp_retransmit_head(st, s);
+}
+
 /* The ACK field (RFC 9293 §3.10.7.4, fifth check). */
 static enum ack_result ack_input(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
 {
@@ -287,11 +324,21 @@ static enum ack_result ack_input(struct sk_stack *st, struct sk_sock *s, const s
 		return ACK_DISCARD; /* acks what we never sent: dropped, as Linux does */
 	if (seq_lt(seg->ack, s->snd_una))
 		return ACK_OK; /* an old duplicate ACK: its data may still be new */
+	uint32_t old_wnd = s->snd_wnd;
 	update_window(s, seg);
 	s->probes = 0; /* the peer is alive (Linux tcp_ack) */
 	s->err_soft = 0;
+	if ((s->flags & SOCKF_PERSIST) && s->snd_wnd) {
+		/* the window opened: stop probing (Linux tcp_ack_probe) */
+		s->flags &= ~SOCKF_PERSIST;
+		s->rtx_at_ns = 0;
+		s->backoff = 0;
+	}
 	uint32_t acked = seg->ack - s->snd_una;
 	if (acked == 0) {
+		if (!seg->data_len && !(seg->flags & (TCP_SYN | TCP_FIN)) && s->snd_wnd == old_wnd &&
+		    s->snd_una != s->snd_max)
+			dupack(st, s);
 		tcp_output(st, s); /* the window may have opened */
 		return ACK_OK;
 	}
@@ -307,7 +354,11 @@ static enum ack_result ack_input(struct sk_stack *st, struct sk_sock *s, const s
 	}
 	s->retransmits = s->backoff = 0;
 	s->retrans_stamp_ns = 0;
-	cwnd_grow(s, acked);
+	if (s->flags & SOCKF_RECOVERY)
+		recovery_ack(st, s, acked);
+	else
+		cwnd_grow(s, acked);
+	s->dupacks = 0;
 	s->rtx_at_ns = s->snd_una == s->snd_max ? 0 : st->now_ns + (uint64_t)s->rto_ms * SK_NS_PER_MS;
 	sock_rearm(st, s);
 	sock_wake(st, s);
@@ -382,6 +433,7 @@ static void ack_schedule(struct sk_stack *st, struct sk_sock *s, uint32_t seg_le
 {
 	if (seg_len >= s->rcv_mss)
 		s->rcv_mss = (uint16_t)(seg_len < s->adv_mss ? seg_len : s->adv_mss);
+	s->data_rcv_ms = (uint32_t)(st->now_ns / SK_NS_PER_MS);
 	if (!(s->flags & SOCKF_GOT_DATA)) {
 		/* the first data: quick-ACK up to 16 segments (tcp_incr_quickack) */
 		uint32_t q = s->rcv_wnd / (2u * s->rcv_mss);

@@ -235,6 +235,14 @@ void tcp_output(struct sk_stack *st, struct sk_sock *s)
 		}
 		if (!s->retrans_stamp_ns && seq_lt(seq, s->snd_max))
 			s->retrans_stamp_ns = st->now_ns;
+		if (s->flags & SOCKF_PERSIST) { /* the window opened: probing is over */
+			s->flags &= ~SOCKF_PERSIST;
+			s->rtx_at_ns = 0;
+		}
+		if (n && (s->flags & SOCKF_GOT_DATA) &&
+		    (uint32_t)(st->now_ns / SK_NS_PER_MS) - s->data_rcv_ms <
+			    (uint32_t)st->cfg.knobs.tcp_delack_min_ms)
+			s->flags |= SOCKF_PINGPONG; /* an answer: let ACKs ride on data */
 		xmit(st, s, seq, flags, seq - s->snd_una, n);
 		s->snd_nxt = seq + n + fin;
 		if (seq_gt(s->snd_nxt, s->snd_max))
@@ -244,7 +252,37 @@ void tcp_output(struct sk_stack *st, struct sk_sock *s)
 		s->lsndtime_ns = st->now_ns;
 		arm_rtx(st, s);
 	}
+	bool blocked = s->snd_una == s->snd_max && s->snd_nxt != end + fin_queued;
+	if (blocked && !s->rtx_at_ns) {
+		/* nothing in flight, data waiting, no window: the persist timer
+		 * (RFC 9293 §3.8.6.1) */
+		s->flags |= SOCKF_PERSIST;
+		s->rtx_at_ns = st->now_ns + tcp_probe0_ns(st, s);
+	}
 	sock_rearm(st, s);
+}
+
+/* Linux's tcp_probe0_when: max(RTO, RTO_min) doubled per probe, up to
+ * RTO_max. */
+uint64_t tcp_probe0_ns(const struct sk_stack *st, const struct sk_sock *s)
+{
+	uint64_t base_ms = s->rto_ms > (uint32_t)st->cfg.knobs.tcp_rto_min_ms ? s->rto_ms
+									: (uint32_t)st->cfg.knobs.tcp_rto_min_ms;
+	uint64_t when_ms = s->backoff < 32 ? base_ms << s->backoff : UINT64_MAX;
+	uint64_t max_ms = (uint64_t)st->cfg.knobs.tcp_rto_max_ms;
+	return (when_ms < max_ms ? when_ms : max_ms) * SK_NS_PER_MS;
+}
+
+/* Resends the first unacknowledged segment (fast retransmit, RFC 5681
+ * §3.2), leaving snd_nxt where it is. */
+void tcp_retransmit_head(struct sk_stack *st, struct sk_sock *s)
+{
+	uint32_t n = s->snd.len < s->mss_cache ? s->snd.len : s->mss_cache;
+	bool fin = (s->flags & SOCKF_SHUT_WR) && n == s->snd.len && s->snd_max == s->snd_una + n + 1;
+	if (!n && !fin)
+		return;
+	s->rtt_start_ns = 0; /* Karn: a retransmitted segment is not timed */
+	xmit(st, s, s->snd_una, TCP_ACK | (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0), 0, n);
 }
 
 /* The ACK of a TIME-WAIT record: its last sequence numbers and window,

@@ -89,21 +89,29 @@ static void handshake_timeout(struct sk_stack *st, struct sk_sock *s)
 	tcp_send_synack(st, s);
 }
 
-/* Zero-window probe (RFC 9293 §3.8.6.1): an ACK one byte below SND.UNA
- * that the peer must answer with its window, as Linux sends it. */
+/* Zero-window probe (RFC 9293 §3.8.6.1, Linux tcp_probe_timer): an ACK
+ * one byte below SND.UNA that the peer must answer with its window; after
+ * tcp_retries2 unanswered probes (an orphan's budget when closed), or
+ * TCP_USER_TIMEOUT, the connection is given up. */
 static void persist_timeout(struct sk_stack *st, struct sk_sock *s)
 {
-	if (s->probes >= retry_limit(st, s)) {
+	bool expired = s->user_timeout_ms
+			       ? s->probes && st->now_ns - s->retrans_stamp_ns >= ms_ns((uint64_t)s->user_timeout_ms)
+			       : s->probes >= retry_limit(st, s);
+	if (expired) {
 		give_up(st, s);
 		return;
 	}
-	s->probes++;
+	if (!s->probes)
+		s->retrans_stamp_ns = st->now_ns;
 	uint32_t nxt = s->snd_nxt;
 	s->snd_nxt = s->snd_una - 1;
 	tcp_send_ack(st, s);
 	s->snd_nxt = nxt;
-	backoff_rto(st, s);
-	s->rtx_at_ns = st->now_ns + ms_ns(s->rto_ms);
+	if (s->backoff < st->cfg.knobs.tcp_retries2)
+		s->backoff++;
+	s->probes++;
+	s->rtx_at_ns = st->now_ns + tcp_probe0_ns(st, s);
 }
 
 /* RFC 6298 §5.4-5.6: retransmit the earliest unacknowledged segment, back
@@ -115,7 +123,7 @@ static void retransmit_timeout(struct sk_stack *st, struct sk_sock *s)
 		handshake_timeout(st, s);
 		return;
 	}
-	if (s->snd_una == s->snd_max) {
+	if (s->flags & SOCKF_PERSIST) {
 		persist_timeout(st, s);
 		return;
 	}
@@ -130,6 +138,8 @@ static void retransmit_timeout(struct sk_stack *st, struct sk_sock *s)
 	s->ssthresh = flight / 2 > 2 ? flight / 2 : 2;
 	s->cwnd = 1;
 	s->cwnd_cnt = 0;
+	s->flags &= ~SOCKF_RECOVERY; /* RFC 6582 §3.2 step 6 */
+	s->dupacks = 0;
 	s->snd_nxt = s->snd_una; /* go back: resend from the first hole */
 	s->rtt_start_ns = 0;     /* Karn */
 	s->retransmits++;
