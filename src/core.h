@@ -71,6 +71,7 @@ enum {
 	SOCKF_GOT_DATA = 1 << 21, /* data has arrived (quick-ACK mode started) */
 	SOCKF_PERSIST = 1 << 22,  /* the retransmission timer is probing a zero window */
 	SOCKF_RECOVERY = 1 << 23, /* in fast recovery (RFC 6582) until snd_recover */
+	SOCKF_ISS_SET = 1 << 24,  /* connect takes iss from a reused TIME-WAIT */
 };
 
 struct listen_q;
@@ -323,6 +324,7 @@ void tcp_timewait_input(struct sk_stack *st, struct tw_sock *tw, const struct ip
 void tcp_tw_expire(struct sk_stack *st);
 void tcp_tw_kill(struct sk_stack *st, struct tw_sock *tw);
 void tcp_tw_send_ack(struct sk_stack *st, const struct tw_sock *tw);
+bool tcp_tw_take(struct sk_stack *st, struct sk_sock *s, struct hnode *n, bool bound);
 void tcp_init_rwin(struct sk_stack *st, struct sk_sock *s, bool passive);
 void tcp_established(struct sk_stack *st, struct sk_sock *s);
 void tcp_child_unlink(struct sk_sock *c);
@@ -331,8 +333,9 @@ void tcp_syn_negotiate(struct sk_stack *st, struct sk_sock *s, const struct tcp_
 void tcp_send_synack_cookie(struct sk_stack *st, struct sk_sock *tmp);
 void tcp_conn_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr *ip,
 		    const struct tcp_seg *seg);
+/* `isn`: the ISN to answer a SYN with, or 0 to choose one (RFC 6528). */
 void tcp_listen_input(struct sk_stack *st, struct sk_sock *l, const struct ip4_hdr *ip,
-		      const struct tcp_seg *seg);
+		      const struct tcp_seg *seg, uint32_t isn);
 void tcp_keepalive_arm(struct sk_stack *st, struct sk_sock *s);
 bool tcp_oow_rate_limited(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg);
 uint64_t tcp_fin_timeout_ns(const struct sk_stack *st, const struct sk_sock *s);

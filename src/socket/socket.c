@@ -191,8 +191,11 @@ int sk_connect(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen
 	s->laddr = st->cfg.addr;
 	if (!(s->flags & SOCKF_BOUND))
 		err = port_connect(st, s);
-	else if (ehash_lookup(st, s->laddr, s->lport, s->raddr, s->rport))
-		err = -EADDRNOTAVAIL;
+	else {
+		struct hnode *n = ehash_lookup(st, s->laddr, s->lport, s->raddr, s->rport);
+		if (n && !tcp_tw_take(st, s, n, true))
+			err = -EADDRNOTAVAIL;
+	}
 	if (err) {
 		s->raddr = 0;
 		s->rport = 0;

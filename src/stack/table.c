@@ -316,8 +316,11 @@ int port_connect(struct sk_stack *st, struct sk_sock *s)
 			uint32_t port = (uint32_t)low + (offset + i) % n;
 			if ((port & 1) != parity)
 				continue; /* n odd: the wrap shifted parity */
-			if (!port_shareable(st, (uint16_t)port) ||
-			    ehash_lookup(st, s->laddr, (uint16_t)port, s->raddr, s->rport))
+			if (!port_shareable(st, (uint16_t)port))
+				continue;
+			struct hnode *n = ehash_lookup(st, s->laddr, (uint16_t)port, s->raddr, s->rport);
+			s->lport = (uint16_t)port;
+			if (n && !tcp_tw_take(st, s, n, false))
 				continue;
 			*perturb += i + 2;
 			return port_bind(st, s, (uint16_t)port);

@@ -84,9 +84,38 @@ uint64_t tcp_fin_timeout_ns(const struct sk_stack *st, const struct sk_sock *s)
 	return (uint64_t)secs * SK_NS_PER_S;
 }
 
+/* C9: may a connect take over the 4-tuple of `n`? Only a TIME-WAIT
+ * record whose connection used timestamps (PAWS then tells old segments
+ * from new), last heard more than a second ago, and only with
+ * tcp_tw_reuse (2: loopback only) — or for a socket bound to its port,
+ * which Linux lets reuse it whatever the knob (tcp_twsk_unique). The new
+ * connection starts 64 KiB past the old one's sequence numbers. */
+bool tcp_tw_take(struct sk_stack *st, struct sk_sock *s, struct hnode *n, bool bound)
+{
+	if (n->state != SK_TCP_TIME_WAIT)
+		return false;
+	struct tw_sock *tw = (struct tw_sock *)n;
+	int reuse = st->cfg.knobs.tcp_tw_reuse;
+	bool loopback = (tw->laddr >> 24) == 127 || (tw->raddr >> 24) == 127;
+	if (reuse == 2 && !loopback)
+		reuse = 0;
+	uint64_t stamp_ns = tw->expire_ns - TCP_TIMEWAIT_LEN_NS; /* when ts_recent was taken */
+	if (!(tw->tw_flags & TW_TS) || !(bound || (reuse && st->now_ns > stamp_ns + SK_NS_PER_S)))
+		return false;
+	s->iss = tw->snd_nxt + 65535 + 2;
+	if (!s->iss)
+		s->iss = 1;
+	s->ts_recent = tw->ts_recent;
+	s->flags |= SOCKF_ISS_SET;
+	tcp_tw_kill(st, tw);
+	return true;
+}
+
 int tcp_connect(struct sk_stack *st, struct sk_sock *s)
 {
-	s->iss = tcp_isn(st, s->laddr, s->lport, s->raddr, s->rport);
+	if (!(s->flags & SOCKF_ISS_SET))
+		s->iss = tcp_isn(st, s->laddr, s->lport, s->raddr, s->rport);
+	s->flags &= ~SOCKF_ISS_SET;
 	s->snd_una = s->snd_nxt = s->snd_max = s->iss;
 	tcp_init_rwin(st, s, false);
 	ehash_insert(st, &s->hn);
@@ -309,13 +338,20 @@ void tcp_timewait_input(struct sk_stack *st, struct tw_sock *tw, const struct ip
 			tw_done(st, tw); /* RFC 1337 hazard, but Linux's default */
 		return;                  /* a bare ACK: nothing to do */
 	}
-	if ((seg->flags & (TCP_SYN | TCP_RST | TCP_ACK)) == TCP_SYN && seq_gt(seg->seq, tw->rcv_nxt)) {
-		/* RFC 9293 §3.10.7.4 / RFC 1122 §4.2.2.13: a new SYN with a higher
-		 * sequence number may reopen the 4-tuple. */
+	bool ts_newer = (tw->tw_flags & TW_TS) && (seg->opts.has & TCP_HAS_TS) &&
+			(int32_t)(tw->ts_recent - seg->opts.tsval) < 0;
+	if ((seg->flags & (TCP_SYN | TCP_RST | TCP_ACK)) == TCP_SYN &&
+	    (seq_gt(seg->seq, tw->rcv_nxt) || ts_newer)) {
+		/* RFC 1122 §4.2.2.13, RFC 6191: a new SYN with a higher sequence
+		 * number (or newer timestamp) reopens the 4-tuple; Linux answers
+		 * it with an ISN 64 KiB past the old connection's. */
+		uint32_t isn = tw->snd_nxt + 65535 + 2;
 		struct sk_sock *l = lhash_lookup(st, seg->dport);
 		tw_done(st, tw);
 		if (l)
-			tcp_listen_input(st, l, ip, seg);
+			tcp_listen_input(st, l, ip, seg, isn ? isn : 1);
+		else
+			tcp_reset_reply(st, ip, seg);
 		return;
 	}
 	if (seg->flags & TCP_RST)

@@ -604,7 +604,7 @@ void tcp_input(struct sk_stack *st, const struct ip4_hdr *ip, const uint8_t *p, 
 	}
 	struct sk_sock *l = lhash_lookup(st, seg.dport);
 	if (l) {
-		tcp_listen_input(st, l, ip, &seg);
+		tcp_listen_input(st, l, ip, &seg, 0);
 		return;
 	}
 	if (!(seg.flags & TCP_RST))

@@ -135,9 +135,8 @@ static struct sk_sock *child_new(struct sk_stack *st, struct sk_sock *l, const s
 
 /* A SYN the listener takes: a half-open child in the SYN queue. */
 static void syn_accept(struct sk_stack *st, struct sk_sock *l, const struct ip4_hdr *ip,
-		       const struct tcp_seg *seg)
+		       const struct tcp_seg *seg, uint32_t iss)
 {
-	uint32_t iss = tcp_isn(st, ip->dst, seg->dport, ip->src, seg->sport);
 	struct sk_sock *c = child_new(st, l, ip, seg, iss);
 	if (!c) {
 		stack_event_drop(st, SK_MIB_ListenDrops, ip->src, seg->sport, seg->dport);
@@ -274,7 +273,7 @@ static void listen_ack(struct sk_stack *st, struct sk_sock *l, const struct ip4_
 }
 
 void tcp_listen_input(struct sk_stack *st, struct sk_sock *l, const struct ip4_hdr *ip,
-		      const struct tcp_seg *seg)
+		      const struct tcp_seg *seg, uint32_t isn)
 {
 	if (seg->flags & TCP_RST)
 		return;
@@ -312,5 +311,5 @@ void tcp_listen_input(struct sk_stack *st, struct sk_sock *l, const struct ip4_h
 	if (want_cookie)
 		syn_cookie(st, l, ip, seg);
 	else
-		syn_accept(st, l, ip, seg);
+		syn_accept(st, l, ip, seg, isn ? isn : tcp_isn(st, ip->dst, seg->dport, ip->src, seg->sport));
 }
