@@ -80,8 +80,13 @@ void tcp_established(struct sk_stack *st, struct sk_sock *s)
 
 uint64_t tcp_fin_timeout_ns(const struct sk_stack *st, const struct sk_sock *s)
 {
+	/* Linux's tcp_fin_time: TCP_LINGER2 or tcp_fin_timeout, but never
+	 * less than 3.5 RTO */
 	int secs = s->linger2_s > 0 ? s->linger2_s : st->cfg.knobs.tcp_fin_timeout;
-	return (uint64_t)secs * SK_NS_PER_S;
+	uint64_t t_ns = (uint64_t)secs * SK_NS_PER_S;
+	uint64_t rto_ns = (uint64_t)s->rto_ms * SK_NS_PER_MS;
+	uint64_t min_ns = (rto_ns << 2) - (rto_ns >> 1);
+	return t_ns > min_ns ? t_ns : min_ns;
 }
 
 /* C9: may a connect take over the 4-tuple of `n`? Only a TIME-WAIT
@@ -202,6 +207,13 @@ void tcp_close(struct sk_stack *st, struct sk_sock *s)
 		mib_inc(st, unread ? SK_MIB_TCPAbortOnClose : SK_MIB_TCPAbortOnData);
 		if (s->state != SK_TCP_TIME_WAIT)
 			tcp_send_reset(st, s);
+		sock_done(st, s);
+		return;
+	}
+	if (s->state == SK_TCP_FIN_WAIT2 && s->linger2_s < 0) {
+		/* TCP_LINGER2 < 0: no FIN_WAIT_2 for an orphan; reset at once */
+		mib_inc(st, SK_MIB_TCPAbortOnLinger);
+		tcp_send_reset(st, s);
 		sock_done(st, s);
 		return;
 	}

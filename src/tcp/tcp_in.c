@@ -232,6 +232,11 @@ static bool fin_acked(struct sk_stack *st, struct sk_sock *s)
 {
 	switch (s->state) {
 	case SK_TCP_FIN_WAIT1:
+		if ((s->flags & SOCKF_ORPHAN) && s->linger2_s < 0) {
+			mib_inc(st, SK_MIB_TCPAbortOnData); /* as Linux counts it */
+			sock_done(st, s);
+			return true;
+		}
 		sock_set_state(st, s, SK_TCP_FIN_WAIT2);
 		if (s->flags & SOCKF_ORPHAN) {
 			s->idle_at_ns = st->now_ns + tcp_fin_timeout_ns(st, s);

@@ -73,34 +73,35 @@ static void give_up(struct sk_stack *st, struct sk_sock *s)
 
 /* SYN or SYN-ACK lost: resend with the same ISN, doubling the RTO, until
  * tcp_syn_retries (TCP_SYNCNT) or tcp_synack_retries are spent. */
-static void handshake_timeout(struct sk_stack *st, struct sk_sock *s)
+static bool handshake_timeout(struct sk_stack *st, struct sk_sock *s)
 {
 	int limit = s->state == SK_TCP_SYN_SENT
 			    ? (s->syn_retries ? s->syn_retries : st->cfg.knobs.tcp_syn_retries)
 			    : st->cfg.knobs.tcp_synack_retries;
 	if (s->retransmits >= limit || (s->user_timeout_ms && retransmits_timed_out(st, s, limit))) {
 		give_up(st, s);
-		return;
+		return true;
 	}
 	s->retransmits++;
 	backoff_rto(st, s);
 	s->rtt_start_ns = 0; /* Karn */
 	s->rtx_at_ns = 0;
 	tcp_send_synack(st, s);
+	return false;
 }
 
 /* Zero-window probe (RFC 9293 §3.8.6.1, Linux tcp_probe_timer): an ACK
  * one byte below SND.UNA that the peer must answer with its window; after
  * tcp_retries2 unanswered probes (an orphan's budget when closed), or
  * TCP_USER_TIMEOUT, the connection is given up. */
-static void persist_timeout(struct sk_stack *st, struct sk_sock *s)
+static bool persist_timeout(struct sk_stack *st, struct sk_sock *s)
 {
 	bool expired = s->user_timeout_ms
 			       ? s->probes && st->now_ns - s->retrans_stamp_ns >= ms_ns((uint64_t)s->user_timeout_ms)
 			       : s->probes >= retry_limit(st, s);
 	if (expired) {
 		give_up(st, s);
-		return;
+		return true;
 	}
 	if (!s->probes)
 		s->retrans_stamp_ns = st->now_ns;
@@ -112,27 +113,25 @@ static void persist_timeout(struct sk_stack *st, struct sk_sock *s)
 		s->backoff++;
 	s->probes++;
 	s->rtx_at_ns = st->now_ns + tcp_probe0_ns(st, s);
+	return false;
 }
 
 /* RFC 6298 §5.4-5.6: retransmit the earliest unacknowledged segment, back
  * off, and fall back to one segment of congestion window (RFC 5681 §3.1). */
-static void retransmit_timeout(struct sk_stack *st, struct sk_sock *s)
+static bool retransmit_timeout(struct sk_stack *st, struct sk_sock *s)
 {
 	if (TCPF(s->state) & (TCPF(SK_TCP_SYN_SENT) | TCPF(SK_TCP_SYN_RECV))) {
 		mib_inc(st, SK_MIB_TCPTimeouts);
-		handshake_timeout(st, s);
-		return;
+		return handshake_timeout(st, s);
 	}
-	if (s->flags & SOCKF_PERSIST) {
-		persist_timeout(st, s);
-		return;
-	}
+	if (s->flags & SOCKF_PERSIST)
+		return persist_timeout(st, s);
 	mib_inc(st, SK_MIB_TCPTimeouts); /* every expiry, the last one too */
 	if (!s->retrans_stamp_ns)
 		s->retrans_stamp_ns = st->now_ns - ms_ns(s->rto_ms); /* when the head was sent */
 	if (retransmits_timed_out(st, s, retry_limit(st, s))) {
 		give_up(st, s);
-		return;
+		return true;
 	}
 	uint32_t flight = (s->snd_max - s->snd_una) / s->mss_cache;
 	s->ssthresh = flight / 2 > 2 ? flight / 2 : 2;
@@ -147,6 +146,7 @@ static void retransmit_timeout(struct sk_stack *st, struct sk_sock *s)
 	s->rtx_at_ns = 0;
 	tcp_output(st, s);
 	s->rtx_at_ns = st->now_ns + rto_clamped_ns(st, s);
+	return false;
 }
 
 void tcp_keepalive_arm(struct sk_stack *st, struct sk_sock *s)
@@ -161,7 +161,7 @@ void tcp_keepalive_arm(struct sk_stack *st, struct sk_sock *s)
 /* Keepalive (RFC 1122 §4.2.3.6, Linux tcp_keepalive_timer): after idle
  * time with nothing outstanding, probe every interval; give up after the
  * count of unanswered probes. */
-static void keepalive_timeout(struct sk_stack *st, struct sk_sock *s)
+static bool keepalive_timeout(struct sk_stack *st, struct sk_sock *s)
 {
 	const struct sk_knobs *k = &st->cfg.knobs;
 	uint64_t idle_ns = (uint64_t)(s->keepidle_s ? s->keepidle_s : k->tcp_keepalive_time) * SK_NS_PER_S;
@@ -169,12 +169,12 @@ static void keepalive_timeout(struct sk_stack *st, struct sk_sock *s)
 	int cnt = s->keepcnt ? s->keepcnt : k->tcp_keepalive_probes;
 	if (s->snd_una != s->snd_max || s->snd.len) {
 		s->idle_at_ns = st->now_ns + idle_ns; /* the retransmission timer watches */
-		return;
+		return false;
 	}
 	uint64_t elapsed = st->now_ns - s->lrcvtime_ns;
 	if (elapsed < idle_ns) {
 		s->idle_at_ns = s->lrcvtime_ns + idle_ns;
-		return;
+		return false;
 	}
 	bool dead = s->user_timeout_ms ? s->probes > 0 && elapsed >= ms_ns((uint64_t)s->user_timeout_ms)
 				       : s->probes >= cnt;
@@ -182,7 +182,7 @@ static void keepalive_timeout(struct sk_stack *st, struct sk_sock *s)
 		/* Linux resets a connection whose keepalives went unanswered. */
 		tcp_send_reset(st, s);
 		give_up(st, s);
-		return;
+		return true;
 	}
 	s->probes++;
 	mib_inc(st, SK_MIB_TCPKeepAlive);
@@ -191,25 +191,16 @@ static void keepalive_timeout(struct sk_stack *st, struct sk_sock *s)
 	tcp_send_ack(st, s);
 	s->snd_nxt = nxt;
 	s->idle_at_ns = st->now_ns + intvl_ns;
+	return false;
 }
 
-static void idle_timeout(struct sk_stack *st, struct sk_sock *s)
+static bool idle_timeout(struct sk_stack *st, struct sk_sock *s)
 {
-	switch (s->state) {
-	case SK_TCP_FIN_WAIT2:
+	if (s->state == SK_TCP_FIN_WAIT2 && (s->flags & SOCKF_ORPHAN)) {
 		sock_done(st, s); /* tcp_fin_timeout for an orphan: gone quietly */
-		return;
-	default:
-		if (s->flags & SOCKF_KEEPALIVE)
-			keepalive_timeout(st, s);
-		return;
+		return true;
 	}
-}
-
-static bool is_gone(const struct sk_sock *s)
-{
-	/* sock_done leaves a socket with a descriptor in CLOSE, unarmed. */
-	return s->state == SK_TCP_CLOSE;
+	return (s->flags & SOCKF_KEEPALIVE) && keepalive_timeout(st, s);
 }
 
 void tcp_timer(struct sk_stack *st, struct sk_sock *s)
@@ -220,20 +211,48 @@ void tcp_timer(struct sk_stack *st, struct sk_sock *s)
 		s->flags &= ~SOCKF_PINGPONG; /* the ACK waited in vain: stop waiting */
 		tcp_send_ack(st, s);
 	}
+	/* A handler that returns true may have freed the socket. */
 	if (s->rtx_at_ns && s->rtx_at_ns <= now) {
 		s->rtx_at_ns = 0;
-		retransmit_timeout(st, s);
-		if (is_gone(s))
+		if (retransmit_timeout(st, s))
 			return;
 	}
 	if (s->idle_at_ns && s->idle_at_ns <= now) {
 		s->idle_at_ns = 0;
-		int state = s->state;
-		idle_timeout(st, s);
-		if (state == SK_TCP_FIN_WAIT2 || is_gone(s))
+		if (idle_timeout(st, s))
 			return;
 	}
 	sock_rearm(st, s);
+}
+
+/* RFC 6069 (Linux tcp_ld_RTO_revert): an ICMP unreachable about the
+ * segment being retransmitted shows the path is down, not congested, so
+ * one step of backoff is undone and the timer re-armed from the last
+ * retransmission; if that time has passed, retransmit now. */
+static void rto_revert(struct sk_stack *st, struct sk_sock *s, uint32_t seq)
+{
+	if (seq != s->snd_una || !s->retransmits || !s->backoff || !s->rtx_at_ns ||
+	    (s->flags & SOCKF_PERSIST))
+		return;
+	uint64_t last_tx_ns = s->rtx_at_ns - ms_ns(s->rto_ms);
+	s->backoff--;
+	uint32_t base_ms = (uint32_t)st->cfg.knobs.tcp_rto_initial_ms;
+	if (s->srtt_us) {
+		uint32_t var = 4 * s->rttvar_us, min_us = (uint32_t)st->cfg.knobs.tcp_rto_min_ms * 1000;
+		base_ms = (s->srtt_us + (var > min_us ? var : min_us)) / 1000;
+	}
+	uint64_t max_ms = (uint64_t)st->cfg.knobs.tcp_rto_max_ms;
+	uint64_t rto_ms = (uint64_t)base_ms << s->backoff;
+	s->rto_ms = (uint32_t)(rto_ms < max_ms ? rto_ms : max_ms);
+	uint64_t due_ns = last_tx_ns + ms_ns(s->rto_ms);
+	if (due_ns > st->now_ns) {
+		s->rtx_at_ns = due_ns;
+		sock_rearm(st, s);
+		return;
+	}
+	s->rtx_at_ns = 0;
+	if (!retransmit_timeout(st, s))
+		sock_rearm(st, s);
 }
 
 /* ICMP destination unreachable for one of our connections (RFC 1122
@@ -259,4 +278,6 @@ void tcp_icmp_error(struct sk_stack *st, const struct icmp_msg *m)
 		return;
 	}
 	s->err_soft = (uint8_t)err;
+	if (m->code == ICMP_NET_UNREACH || m->code == ICMP_HOST_UNREACH)
+		rto_revert(st, s, m->q_seq);
 }
