@@ -72,6 +72,8 @@ enum {
 	SOCKF_PERSIST = 1 << 22,  /* the retransmission timer is probing a zero window */
 	SOCKF_RECOVERY = 1 << 23, /* in fast recovery (RFC 6582) until snd_recover */
 	SOCKF_ISS_SET = 1 << 24,  /* connect takes iss from a reused TIME-WAIT */
+	SOCKF_RTT_TIMING = 1 << 25, /* rtt_start_ns/rtt_seq time a segment (Karn) */
+	SOCKF_RTX_STAMP = 1 << 26,  /* retrans_stamp_ns holds when retransmitting began */
 };
 
 struct listen_q;
@@ -151,7 +153,7 @@ struct sk_sock {
 
 	/* RFC 6298 round-trip estimate, microseconds */
 	uint32_t srtt_us, rttvar_us, rto_ms;
-	uint32_t rtt_seq;       /* timing this sequence number (Karn), if rtt_start_ns */
+	uint32_t rtt_seq;       /* timing this sequence number, with SOCKF_RTT_TIMING */
 	uint64_t rtt_start_ns;
 	uint64_t retrans_stamp_ns; /* first (re)transmission of the head, for give-up */
 	uint8_t retransmits, backoff;

@@ -46,6 +46,8 @@ static void update_ts_recent(struct sk_sock *s, const struct tcp_seg *seg)
 static void rtt_sample(struct sk_stack *st, struct sk_sock *s, uint64_t rtt_ns)
 {
 	uint32_t m = (uint32_t)(rtt_ns / 1000);
+	if (m == 0)
+		m = 1; /* as Linux: a sample of 0 still counts as a sample */
 	if (!s->srtt_us) {
 		s->srtt_us = m;
 		s->rttvar_us = m / 2;
@@ -131,16 +133,16 @@ static void synsent_input(struct sk_stack *st, struct sk_sock *s, const struct i
 	if (!ack_ok) {
 		/* Simultaneous open (RFC 9293 §3.5, figure 8): SYN-ACK with our ISN. */
 		sock_set_state(st, s, SK_TCP_SYN_RECV);
-		s->rtt_start_ns = 0;
+		s->flags &= ~SOCKF_RTT_TIMING;
 		tcp_send_synack(st, s);
 		return;
 	}
 	s->snd_una = seg->ack;
-	if (s->rtt_start_ns && !s->retransmits)
+	if ((s->flags & SOCKF_RTT_TIMING) && !s->retransmits)
 		rtt_sample(st, s, st->now_ns - s->rtt_start_ns);
-	s->rtt_start_ns = 0;
+	s->flags &= ~SOCKF_RTT_TIMING;
 	s->retransmits = s->backoff = 0;
-	s->retrans_stamp_ns = 0;
+	s->flags &= ~SOCKF_RTX_STAMP;
 	s->rtx_at_ns = 0;
 	sock_set_state(st, s, SK_TCP_ESTABLISHED);
 	tcp_established(st, s);
@@ -203,11 +205,11 @@ static bool synrecv_ack(struct sk_stack *st, struct sk_sock *s, const struct ip4
 		}
 		return false;
 	}
-	if (s->rtt_start_ns && !s->retransmits)
+	if ((s->flags & SOCKF_RTT_TIMING) && !s->retransmits)
 		rtt_sample(st, s, st->now_ns - s->rtt_start_ns);
-	s->rtt_start_ns = 0;
+	s->flags &= ~SOCKF_RTT_TIMING;
 	s->retransmits = s->backoff = 0;
-	s->retrans_stamp_ns = 0;
+	s->flags &= ~SOCKF_RTX_STAMP;
 	s->rtx_at_ns = 0;
 	s->snd_una = seg->ack;
 	s->snd_wnd = (uint32_t)seg->wnd << s->snd_wscale;
@@ -353,12 +355,12 @@ static enum ack_result ack_input(struct sk_stack *st, struct sk_sock *s, const s
 	s->snd_una = seg->ack;
 	if (seq_lt(s->snd_nxt, s->snd_una))
 		s->snd_nxt = s->snd_una;
-	if (s->rtt_start_ns && seq_ge(seg->ack, s->rtt_seq)) {
+	if ((s->flags & SOCKF_RTT_TIMING) && seq_ge(seg->ack, s->rtt_seq)) {
 		rtt_sample(st, s, st->now_ns - s->rtt_start_ns);
-		s->rtt_start_ns = 0;
+		s->flags &= ~SOCKF_RTT_TIMING;
 	}
 	s->retransmits = s->backoff = 0;
-	s->retrans_stamp_ns = 0;
+	s->flags &= ~SOCKF_RTX_STAMP;
 	if (s->flags & SOCKF_RECOVERY)
 		recovery_ack(st, s, acked);
 	else

@@ -163,12 +163,15 @@ static void arm_rtx(struct sk_stack *st, struct sk_sock *s)
 void tcp_send_synack(struct sk_stack *st, struct sk_sock *s)
 {
 	uint8_t flags = s->state == SK_TCP_SYN_SENT ? TCP_SYN : TCP_SYN | TCP_ACK;
-	if (!s->rtt_start_ns && s->snd_max == s->iss) {
+	if (!(s->flags & SOCKF_RTT_TIMING) && s->snd_max == s->iss) {
+		s->flags |= SOCKF_RTT_TIMING;
 		s->rtt_start_ns = st->now_ns; /* Karn: only a first transmission is timed */
 		s->rtt_seq = s->iss;
 	}
-	if (!s->retrans_stamp_ns)
+	if (!(s->flags & SOCKF_RTX_STAMP)) {
+		s->flags |= SOCKF_RTX_STAMP;
 		s->retrans_stamp_ns = st->now_ns;
+	}
 	xmit(st, s, s->iss, flags, 0, 0);
 	s->snd_nxt = s->iss + 1;
 	s->snd_max = s->iss + 1;
@@ -229,12 +232,15 @@ void tcp_output(struct sk_stack *st, struct sk_sock *s)
 			break; /* wait for more data or a larger window (RFC 9293 §3.8.6.2.1) */
 		uint8_t flags = TCP_ACK | (n && n == unsent ? TCP_PSH : 0) | (fin ? TCP_FIN : 0);
 		uint32_t seq = s->snd_nxt;
-		if (!s->rtt_start_ns && seq_ge(seq, s->snd_max)) {
+		if (!(s->flags & SOCKF_RTT_TIMING) && seq_ge(seq, s->snd_max)) {
+			s->flags |= SOCKF_RTT_TIMING;
 			s->rtt_start_ns = st->now_ns;
 			s->rtt_seq = seq + n + fin;
 		}
-		if (!s->retrans_stamp_ns && seq_lt(seq, s->snd_max))
+		if (!(s->flags & SOCKF_RTX_STAMP) && seq_lt(seq, s->snd_max)) {
+			s->flags |= SOCKF_RTX_STAMP;
 			s->retrans_stamp_ns = st->now_ns;
+		}
 		if (s->flags & SOCKF_PERSIST) { /* the window opened: probing is over */
 			s->flags &= ~SOCKF_PERSIST;
 			s->rtx_at_ns = 0;
@@ -281,7 +287,7 @@ void tcp_retransmit_head(struct sk_stack *st, struct sk_sock *s)
 	bool fin = (s->flags & SOCKF_SHUT_WR) && n == s->snd.len && s->snd_max == s->snd_una + n + 1;
 	if (!n && !fin)
 		return;
-	s->rtt_start_ns = 0; /* Karn: a retransmitted segment is not timed */
+	s->flags &= ~SOCKF_RTT_TIMING; /* Karn: a retransmitted segment is not timed */
 	xmit(st, s, s->snd_una, TCP_ACK | (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0), 0, n);
 }
 

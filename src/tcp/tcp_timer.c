@@ -84,7 +84,7 @@ static bool handshake_timeout(struct sk_stack *st, struct sk_sock *s)
 	}
 	s->retransmits++;
 	backoff_rto(st, s);
-	s->rtt_start_ns = 0; /* Karn */
+	s->flags &= ~SOCKF_RTT_TIMING; /* Karn */
 	s->rtx_at_ns = 0;
 	tcp_send_synack(st, s);
 	return false;
@@ -103,8 +103,10 @@ static bool persist_timeout(struct sk_stack *st, struct sk_sock *s)
 		give_up(st, s);
 		return true;
 	}
-	if (!s->probes)
+	if (!s->probes) {
+		s->flags |= SOCKF_RTX_STAMP;
 		s->retrans_stamp_ns = st->now_ns;
+	}
 	uint32_t nxt = s->snd_nxt;
 	s->snd_nxt = s->snd_una - 1;
 	tcp_send_ack(st, s);
@@ -127,8 +129,10 @@ static bool retransmit_timeout(struct sk_stack *st, struct sk_sock *s)
 	if (s->flags & SOCKF_PERSIST)
 		return persist_timeout(st, s);
 	mib_inc(st, SK_MIB_TCPTimeouts); /* every expiry, the last one too */
-	if (!s->retrans_stamp_ns)
+	if (!(s->flags & SOCKF_RTX_STAMP)) {
+		s->flags |= SOCKF_RTX_STAMP;
 		s->retrans_stamp_ns = st->now_ns - ms_ns(s->rto_ms); /* when the head was sent */
+	}
 	if (retransmits_timed_out(st, s, retry_limit(st, s))) {
 		give_up(st, s);
 		return true;
@@ -140,7 +144,7 @@ static bool retransmit_timeout(struct sk_stack *st, struct sk_sock *s)
 	s->flags &= ~SOCKF_RECOVERY; /* RFC 6582 §3.2 step 6 */
 	s->dupacks = 0;
 	s->snd_nxt = s->snd_una; /* go back: resend from the first hole */
-	s->rtt_start_ns = 0;     /* Karn */
+	s->flags &= ~SOCKF_RTT_TIMING;     /* Karn */
 	s->retransmits++;
 	backoff_rto(st, s);
 	s->rtx_at_ns = 0;

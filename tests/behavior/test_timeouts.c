@@ -1,0 +1,218 @@
+/* Give-up timings with Linux's arithmetic, exact in virtual time:
+ * SYN retransmissions (H5), data retransmissions after a silent crash
+ * (A1), TCP_USER_TIMEOUT (A8), keepalive (A7). */
+#include "harness.h"
+
+#define C_ADDR SK_IP(10, 0, 0, 1)
+#define S_ADDR SK_IP(10, 0, 0, 2)
+#define DEAD_ADDR SK_IP(10, 0, 0, 99)
+
+static int so_error(struct h *h, int host, int fd)
+{
+	int err = -1;
+	socklen_t len = sizeof(err);
+	assert_int_equal(sk_getsockopt(h_st(h, host), fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	return err;
+}
+
+/* Runs until `host`'s fd leaves `state`, returning the time it did. */
+static void expect_syns(struct h *h, int c, const uint64_t *at_s, int n, uint32_t isn)
+{
+	for (int i = 0; i < n; i++) {
+		const struct h_pkt *p = h_next(h);
+		h_expect(p, SEC(at_s[i]), c, "S", isn, 0, 0);
+	}
+}
+
+/* H5: SYN lost (no host answers): retransmitted with the same ISN at 1, 3,
+ * 7, 15, 31, 63 s; connect fails with ETIMEDOUT at 127 s; counters. */
+static void h5_syn_retries_default(void **state)
+{
+	(void)state;
+	struct h *h = h_new();
+	int c = h_host(h, "client", C_ADDR, NULL);
+	int fd = h_connect(h, c, DEAD_ADDR, 80);
+	h_run_until(h, SEC(127) - 1);
+	const struct h_pkt *syn = h_next(h);
+	uint32_t isn = syn->tcp.seq;
+	h->next_pkt = 0;
+	static const uint64_t at[] = { 0, 1, 3, 7, 15, 31, 63 };
+	expect_syns(h, c, at, 7, isn);
+	h_no_more(h);
+	assert_int_equal(h_state(h, c, fd), SK_TCP_SYN_SENT);
+	h_run_until(h, SEC(127));
+	assert_int_equal(h_state(h, c, fd), SK_TCP_CLOSE);
+	assert_int_equal(so_error(h, c, fd), ETIMEDOUT);
+	h_no_more(h);
+	struct sk_stack *st = h_st(h, c);
+	assert_int_equal(sk_counter(st, SK_MIB_RetransSegs), 6);
+	assert_int_equal(sk_counter(st, SK_MIB_TCPTimeouts), 7);
+	assert_int_equal(sk_counter(st, SK_MIB_AttemptFails), 1);
+	assert_int_equal(sk_counter(st, SK_MIB_TCPAbortOnTimeout), 1);
+	h_free(h);
+}
+
+/* H5 with the founding article's tcp_syn_retries = 5: gives up at 63 s;
+ * and per socket with TCP_SYNCNT = 2: at 7 s. */
+static void h5_syn_retries_knob_and_syncnt(void **state)
+{
+	(void)state;
+	static const char *const knobs[] = { "tcp_syn_retries=5", NULL };
+	struct h *h = h_new();
+	int c = h_host(h, "client", C_ADDR, knobs);
+	int fd = h_connect(h, c, DEAD_ADDR, 80);
+	struct sk_stack *st = h_st(h, c);
+	int fd2 = sk_socket(st, AF_INET, SOCK_STREAM, 0);
+	int two = 2;
+	assert_int_equal(sk_setsockopt(st, fd2, IPPROTO_TCP, TCP_SYNCNT, &two, sizeof(two)), 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(81),
+				 .sin_addr.s_addr = htonl(DEAD_ADDR) };
+	assert_int_equal(sk_connect(st, fd2, (struct sockaddr *)&a, sizeof(a)), -EINPROGRESS);
+	h_run_until(h, SEC(7) - 1);
+	assert_int_equal(h_state(h, c, fd2), SK_TCP_SYN_SENT);
+	h_run_until(h, SEC(7));
+	assert_int_equal(h_state(h, c, fd2), SK_TCP_CLOSE);
+	assert_int_equal(so_error(h, c, fd2), ETIMEDOUT);
+	h_run_until(h, SEC(63) - 1);
+	assert_int_equal(h_state(h, c, fd), SK_TCP_SYN_SENT);
+	h_run_until(h, SEC(63));
+	assert_int_equal(h_state(h, c, fd), SK_TCP_CLOSE);
+	assert_int_equal(so_error(h, c, fd), ETIMEDOUT);
+	h_free(h);
+}
+
+/* Establishes client -> server with no delay and returns the fds. */
+static void connect_pair(struct h *h, int c, int s, int *cfd, int *afd)
+{
+	int lfd = h_listen(h, s, 80, 16);
+	*cfd = h_connect(h, c, S_ADDR, 80);
+	h_run_for(h, MS(1));
+	*afd = sk_accept(h_st(h, s), lfd, NULL, NULL);
+	assert_true(*afd >= 0);
+	h->next_pkt = h->npkts;
+}
+
+/* A1: the peer crashes silently; our next write is retransmitted with
+ * exponential backoff from RTO_min 200 ms up to RTO_max 120 s, and after
+ * tcp_retries2 = 15 the socket fails with ETIMEDOUT at 924.6 s. */
+static void a1_crash_retransmits_until_924s(void **state)
+{
+	(void)state;
+	struct h *h = h_new();
+	int c = h_host(h, "client", C_ADDR, NULL);
+	int s = h_host(h, "server", S_ADDR, NULL);
+	int cfd, afd;
+	connect_pair(h, c, s, &cfd, &afd);
+	h_run_until(h, SEC(10));
+	assert_int_equal(sk_sim_crash(h->sim, s), 0);
+	assert_int_equal(sk_send(h_st(h, c), cfd, "x", 1, 0), 1);
+	const struct h_pkt *p = h_next(h);
+	h_expect(p, SEC(10), c, "P.", p->tcp.seq, p->tcp.ack, 1);
+	uint32_t seq = p->tcp.seq;
+	/* RTO after a zero-RTT handshake: 200 ms, doubling to 120 s */
+	uint64_t t = SEC(10), rto = MS(200);
+	h_run_until(h, SEC(10) + MS(924600) - 1);
+	for (int i = 0; i < 15; i++) {
+		t += rto;
+		h_expect(h_next(h), t, c, "P.", seq, p->tcp.ack, 1);
+		rto = rto * 2 > SEC(120) ? SEC(120) : rto * 2;
+	}
+	h_no_more(h);
+	assert_int_equal(h_state(h, c, cfd), SK_TCP_ESTABLISHED);
+	h_run_until(h, SEC(10) + MS(924600));
+	assert_int_equal(h_state(h, c, cfd), SK_TCP_CLOSE);
+	char b;
+	assert_int_equal(sk_recv(h_st(h, c), cfd, &b, 1, 0), -ETIMEDOUT);
+	assert_int_equal(sk_send(h_st(h, c), cfd, "x", 1, 0), -EPIPE);
+	assert_int_equal(sk_counter(h_st(h, c), SK_MIB_TCPAbortOnTimeout), 1);
+	assert_int_equal(sk_counter(h_st(h, c), SK_MIB_RetransSegs), 15);
+	h_no_more(h);
+	h_free(h);
+}
+
+/* A8: TCP_USER_TIMEOUT of 5 s bounds the retransmissions: the RTO is
+ * clamped to the time left and the socket fails at exactly 5 s. */
+static void a8_user_timeout(void **state)
+{
+	(void)state;
+	struct h *h = h_new();
+	int c = h_host(h, "client", C_ADDR, NULL);
+	int s = h_host(h, "server", S_ADDR, NULL);
+	int cfd, afd;
+	connect_pair(h, c, s, &cfd, &afd);
+	int ut = 5000;
+	assert_int_equal(sk_setsockopt(h_st(h, c), cfd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut)), 0);
+	sk_sim_crash(h->sim, s);
+	assert_int_equal(sk_send(h_st(h, c), cfd, "x", 1, 0), 1);
+	uint64_t t0 = sk_sim_now(h->sim);
+	h_run_until(h, t0 + SEC(5) - 1);
+	assert_int_equal(h_state(h, c, cfd), SK_TCP_ESTABLISHED);
+	h_run_until(h, t0 + SEC(5));
+	assert_int_equal(h_state(h, c, cfd), SK_TCP_CLOSE);
+	assert_int_equal(so_error(h, c, cfd), ETIMEDOUT);
+	/* sent at 0, then 0.2, 0.6, 1.4, 3.0 s; the next (6.2 s) is clamped
+	 * to the 5 s deadline, where the socket gives up instead. */
+	static const uint64_t at_ms[] = { 0, 200, 600, 1400, 3000 };
+	for (int i = 0; i < 5; i++)
+		h_expect(h_next(h), t0 + MS(at_ms[i]), c, "P.", h->pkts[h->next_pkt - 1].tcp.seq,
+			 h->pkts[h->next_pkt - 1].tcp.ack, 1);
+	h_no_more(h);
+	h_free(h);
+}
+
+/* A7: keepalive with TCP_KEEPIDLE 10, TCP_KEEPINTVL 5, TCP_KEEPCNT 3: after
+ * 10 s idle, probes (seq = SND.UNA - 1, no data) every 5 s; a live peer
+ * answers each with an ACK and the connection stays; a crashed peer
+ * leaves 3 probes unanswered and the socket fails with ETIMEDOUT at
+ * 10 + 3 x 5 = 25 s after the last traffic, sending a RST as Linux does. */
+static void a7_keepalive_dead_peer(void **state)
+{
+	(void)state;
+	struct h *h = h_new();
+	int c = h_host(h, "client", C_ADDR, NULL);
+	int s = h_host(h, "server", S_ADDR, NULL);
+	int cfd, afd;
+	connect_pair(h, c, s, &cfd, &afd);
+	struct sk_stack *st = h_st(h, c);
+	int one = 1, idle = 10, intvl = 5, cnt = 3;
+	assert_int_equal(sk_setsockopt(st, cfd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)), 0);
+	assert_int_equal(sk_setsockopt(st, cfd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)), 0);
+	assert_int_equal(sk_setsockopt(st, cfd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)), 0);
+	assert_int_equal(sk_setsockopt(st, cfd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)), 0);
+	uint64_t t0 = 0; /* the handshake's last segment came at 0 */
+	/* a live peer: the first probe at 10 s is answered */
+	h_run_until(h, t0 + SEC(10));
+	const struct h_pkt *probe = h_next(h);
+	h_expect(probe, t0 + SEC(10), c, ".", probe->tcp.seq, probe->tcp.ack, 0);
+	const struct h_pkt *ack = h_next(h);
+	h_expect(ack, t0 + SEC(10), s, ".", ack->tcp.seq, ack->tcp.ack, 0);
+	assert_int_equal(ack->tcp.ack, probe->tcp.seq + 1);
+	assert_int_equal(sk_counter(st, SK_MIB_TCPKeepAlive), 1);
+	/* then the peer dies: probes at 20, 25, 30 s go unanswered */
+	sk_sim_crash(h->sim, s);
+	uint64_t t1 = t0 + SEC(10);
+	h_run_until(h, t1 + SEC(25) - 1);
+	for (int i = 0; i < 3; i++)
+		h_expect(h_next(h), t1 + SEC(10) + SEC(5) * (uint64_t)i, c, ".", probe->tcp.seq,
+			 probe->tcp.ack, 0);
+	h_no_more(h);
+	assert_int_equal(h_state(h, c, cfd), SK_TCP_ESTABLISHED);
+	h_run_until(h, t1 + SEC(25));
+	h_expect(h_next(h), t1 + SEC(25), c, "R.", probe->tcp.seq + 1, probe->tcp.ack, 0);
+	assert_int_equal(h_state(h, c, cfd), SK_TCP_CLOSE);
+	assert_int_equal(so_error(h, c, cfd), ETIMEDOUT);
+	assert_int_equal(sk_counter(st, SK_MIB_TCPKeepAlive), 4);
+	h_free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(h5_syn_retries_default),
+		cmocka_unit_test(h5_syn_retries_knob_and_syncnt),
+		cmocka_unit_test(a1_crash_retransmits_until_924s),
+		cmocka_unit_test(a8_user_timeout),
+		cmocka_unit_test(a7_keepalive_dead_peer),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
