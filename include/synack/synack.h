@@ -128,6 +128,8 @@ const char *sk_counter_name(enum sk_counter c);
 enum sk_event_kind {
 	SK_EV_STATE, /* a connection changed state: old_state -> new_state */
 	SK_EV_DROP,  /* an input packet was dropped: `counter` says why */
+	SK_EV_SIGPIPE, /* sk_send failed with EPIPE without MSG_NOSIGNAL: where
+			* Linux raises SIGPIPE; a driver may raise it */
 };
 struct sk_event {
 	enum sk_event_kind kind;

@@ -216,6 +216,19 @@ static int take_error(struct sk_sock *s)
 	return -err;
 }
 
+/* Linux's sk_stream_error: an EPIPE comes with SIGPIPE unless
+ * MSG_NOSIGNAL; the core cannot raise it, so it tells the observer. */
+static long send_error(struct sk_stack *st, struct sk_sock *s, long err, int flags)
+{
+	if (err == -EPIPE && !(flags & MSG_NOSIGNAL) && st->cfg.observe) {
+		struct sk_event ev = { .kind = SK_EV_SIGPIPE, .fd = s->fd, .laddr = s->laddr,
+				       .raddr = s->raddr, .lport = s->lport, .rport = s->rport,
+				       .old_state = s->state, .new_state = s->state };
+		st->cfg.observe(st->cfg.observe_ctx, st->now_ns, &ev);
+	}
+	return err;
+}
+
 long sk_send(struct sk_stack *st, int fd, const void *buf, size_t len, int flags)
 {
 	struct sk_sock *s = fd_get(st, fd);
@@ -224,11 +237,13 @@ long sk_send(struct sk_stack *st, int fd, const void *buf, size_t len, int flags
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	if (s->so_error)
-		return take_error(s);
+		return send_error(st, s, take_error(s), flags);
 	if (s->flags & SOCKF_SHUT_WR)
-		return -EPIPE;
+		return send_error(st, s, -EPIPE, flags);
 	if (!(TCPF(s->state) & (TCPF(SK_TCP_ESTABLISHED) | TCPF(SK_TCP_CLOSE_WAIT))))
-		return TCPF(s->state) & (TCPF(SK_TCP_SYN_SENT) | TCPF(SK_TCP_SYN_RECV)) ? -EAGAIN : -EPIPE;
+		return TCPF(s->state) & (TCPF(SK_TCP_SYN_SENT) | TCPF(SK_TCP_SYN_RECV))
+			       ? -EAGAIN
+			       : send_error(st, s, -EPIPE, flags);
 	if (len == 0)
 		return 0;
 	if (!buf)
