@@ -74,6 +74,7 @@ enum {
 	SOCKF_ISS_SET = 1 << 24,  /* connect takes iss from a reused TIME-WAIT */
 	SOCKF_RTT_TIMING = 1 << 25, /* rtt_start_ns/rtt_seq time a segment (Karn) */
 	SOCKF_RTX_STAMP = 1 << 26,  /* retrans_stamp_ns holds when retransmitting began */
+	SOCKF_DSACK = 1 << 27,    /* a D-SACK block (RFC 2883) waits for the next ACK */
 };
 
 struct listen_q;
@@ -166,6 +167,7 @@ struct sk_sock {
 
 	/* RFC 7323 timestamps */
 	uint32_t ts_recent, ts_offset;
+	struct tcp_sack_block dsack; /* valid with SOCKF_DSACK */
 
 	struct ring snd, rcv;
 	struct ofo_seg *ofo;

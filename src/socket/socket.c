@@ -176,6 +176,8 @@ int sk_connect(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen
 			s->ss = SS_UNCONNECTED;
 			err = s->so_error ? -s->so_error : -ECONNABORTED;
 			s->so_error = 0;
+			/* Linux then disconnects (tcp_disconnect: sk_shutdown = 0) */
+			s->flags &= ~(SOCKF_SHUT_RD | SOCKF_SHUT_WR | SOCKF_FIN_RCVD);
 			return err;
 		}
 		s->ss = SS_CONNECTED; /* it completed meanwhile */

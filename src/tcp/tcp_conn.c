@@ -20,7 +20,7 @@ void tcp_init_sock(struct sk_stack *st, struct sk_sock *s)
 uint32_t tcp_isn(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
 	uint32_t key[3] = { laddr, raddr, (uint32_t)lport << 16 | rport };
-	return (uint32_t)siphash24(st->isn_key, key, sizeof(key)) + (uint32_t)(st->now_ns / 4000);
+	return (uint32_t)siphash24(st->isn_key, key, sizeof(key)) + (uint32_t)(st->now_ns >> 6);
 }
 
 static int ilog2(uint32_t x) { return 31 - __builtin_clz(x); }

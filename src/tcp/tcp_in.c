@@ -111,6 +111,12 @@ static void synsent_input(struct sk_stack *st, struct sk_sock *s, const struct i
 	bool ack_ok = false;
 	if (seg->flags & TCP_ACK) {
 		if (seq_le(seg->ack, s->iss) || seq_gt(seg->ack, s->snd_max)) {
+			/* Linux: "Previous FIN/ACK or RST/ACK might be ignored":
+			 * resend the SYN after TCP_TIMEOUT_MIN (2 jiffies). */
+			if (!s->retransmits) {
+				s->rtx_at_ns = st->now_ns + 2 * SK_NS_PER_MS;
+				sock_rearm(st, s);
+			}
 			tcp_reset_reply(st, ip, seg); /* not for our SYN */
 			return;
 		}
@@ -576,6 +582,9 @@ void tcp_conn_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr
 	}
 	if ((seg->flags & TCP_SYN) && !synrecv_syn_ok(st, s, seg))
 		return;
+	/* H9/H10: a SYN-ACK completing a simultaneous open; once ESTABLISHED
+	 * its SYN is an old duplicate that Linux ACKs at once with a D-SACK. */
+	bool dup_syn = (seg->flags & TCP_SYN) != 0;
 	if (!(seg->flags & TCP_ACK))
 		return;
 	if (s->state == SK_TCP_SYN_RECV && !synrecv_ack(st, s, ip, seg))
@@ -584,6 +593,14 @@ void tcp_conn_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr
 	enum ack_result ack = ack_input(st, s, seg);
 	if (ack == ACK_GONE || (ack == ACK_OK && data_input(st, s, seg)))
 		return;
+	if (dup_syn) {
+		s->flags |= SOCKF_ACK_NOW;
+		if (s->flags & SOCKF_SACK) {
+			s->dsack.left = seg->seq;
+			s->dsack.right = seg->seq + 1;
+			s->flags |= SOCKF_DSACK;
+		}
+	}
 	tcp_output(st, s);
 	if (s->flags & SOCKF_ACK_NOW)
 		tcp_send_ack(st, s);

@@ -126,6 +126,12 @@ static void xmit(struct sk_stack *st, struct sk_sock *s, uint32_t seq, uint8_t f
 			seg.opts.tsval = tcp_now_ts(st, s);
 			seg.opts.tsecr = s->ts_recent;
 		}
+		if ((s->flags & SOCKF_SACK) && (s->flags & SOCKF_DSACK) && !(flags & TCP_RST)) {
+			seg.opts.sack[0] = s->dsack; /* RFC 2883 §4: the D-SACK block first */
+			seg.opts.nsack = 1;
+			seg.opts.has |= TCP_HAS_SACK;
+			s->flags &= ~SOCKF_DSACK;
+		}
 		if ((s->flags & SOCKF_SACK) && s->ofo && !(flags & TCP_RST))
 			sack_blocks(s, &seg.opts);
 		seg.wnd = (uint16_t)tcp_select_window(st, s);
