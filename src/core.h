@@ -68,7 +68,6 @@ enum {
 	SOCKF_ACK_NOW = 1 << 18,  /* an ACK must go out at the end of input */
 	SOCKF_WAS_ESTAB = 1 << 19,/* reached ESTABLISHED once (for errors) */
 	SOCKF_ACCEPTED = 1 << 20, /* left the accept queue */
-	SOCKF_GOT_DATA = 1 << 21, /* data has arrived (quick-ACK mode started) */
 	SOCKF_PERSIST = 1 << 22,  /* the retransmission timer is probing a zero window */
 	SOCKF_RECOVERY = 1 << 23, /* in fast recovery (RFC 6582) until snd_recover */
 	SOCKF_ISS_SET = 1 << 24,  /* connect takes iss from a reused TIME-WAIT */
@@ -159,6 +158,10 @@ struct sk_sock {
 	uint64_t retrans_stamp_ns; /* first (re)transmission of the head, for give-up */
 	uint8_t retransmits, backoff;
 	uint8_t quickacks;
+	uint8_t ack_pending;     /* ACKP_*: Linux icsk_ack.pending */
+	uint16_t last_seg_size;  /* icsk_ack.last_seg_size */
+	uint64_t ato_ns;         /* delayed-ACK timeout (icsk_ack.ato); 0: no data yet */
+	uint64_t ack_lrcv_ns;    /* last data arrival (icsk_ack.lrcvtime) */
 	uint8_t syn_retries;    /* TCP_SYNCNT, or 0 */
 	uint32_t cwnd, ssthresh; /* segments */
 	uint32_t cwnd_cnt;
@@ -180,7 +183,6 @@ struct sk_sock {
 	uint64_t lrcvtime_ns;   /* last segment received */
 	uint64_t lsndtime_ns;   /* last data sent */
 	uint32_t last_oow_ack_ms; /* last ACK to an out-of-window segment */
-	uint32_t data_rcv_ms;   /* last data received (Linux icsk_ack.lrcvtime), ms */
 };
 
 /* A listener's queues (RFC 9293 leaves them to the implementation; these
@@ -192,6 +194,9 @@ struct listen_q {
 	struct sk_sock *syn_head;            /* half-open (SYN_RECV), any order */
 	uint64_t last_overflow_ns;           /* last SYN answered with a cookie, or 0 */
 };
+
+/* sk_sock.ack_pending: an ACK is owed; the peer pushed (once, twice) */
+enum { ACKP_SCHED = 1, ACKP_PUSHED = 2, ACKP_PUSHED2 = 4 };
 
 /* ---- the host ---- */
 
@@ -315,6 +320,7 @@ void tcp_listen_stop(struct sk_stack *st, struct sk_sock *l);
 void tcp_abort(struct sk_stack *st, struct sk_sock *s, int err);
 void tcp_init_sock(struct sk_stack *st, struct sk_sock *s);
 void tcp_rcv_space_changed(struct sk_stack *st, struct sk_sock *s);
+void tcp_cleanup_rbuf(struct sk_stack *st, struct sk_sock *s, uint32_t copied);
 uint32_t tcp_isn(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 uint32_t tcp_now_ts(const struct sk_stack *st, const struct sk_sock *s);
 uint32_t tcp_ts_offset(const struct sk_stack *st, uint32_t laddr, uint32_t raddr);

@@ -289,6 +289,7 @@ long sk_recv(struct sk_stack *st, int fd, void *buf, size_t len, int flags)
 		ring_peek(&s->rcv, 0, buf, n);
 		if (!(flags & MSG_PEEK)) {
 			ring_drop(st, &s->rcv, n);
+			tcp_cleanup_rbuf(st, s, n);
 			tcp_rcv_space_changed(st, s);
 		}
 		return n;

@@ -388,8 +388,10 @@ static void ofo_insert(struct sk_stack *st, struct sk_sock *s, uint32_t seq, con
 	struct ofo_seg **pp = &s->ofo;
 	while (*pp && seq_lt((*pp)->seq, seq))
 		pp = &(*pp)->next;
-	if (*pp && (*pp)->seq == seq && (*pp)->len >= n && (*pp)->fin >= fin)
+	if (*pp && (*pp)->seq == seq && (*pp)->len >= n && (*pp)->fin >= fin) {
+		mib_inc(st, SK_MIB_TCPOFOQueue); /* Linux counts before merging */
 		return; /* D1: a duplicate */
+	}
 	if (s->ofo_bytes + n > (uint32_t)tcp_rcvbuf_limit(st, s)) {
 		mib_inc(st, SK_MIB_TCPOFODrop);
 		return;
@@ -439,28 +441,152 @@ static bool ofo_drain(struct sk_stack *st, struct sk_sock *s)
 	return fin;
 }
 
-/* Linux's delayed-ACK choice (__tcp_ack_snd_check): ACK at once in
- * quick-ACK mode, after more than one full segment, or with a hole;
- * otherwise within the delayed-ACK time. */
-static void ack_schedule(struct sk_stack *st, struct sk_sock *s, uint32_t seg_len)
+/* ---- Linux's delayed-ACK engine (tcp_input.c, tcp_output.c) ---- */
+
+static uint64_t delack_min_ns(const struct sk_stack *st)
 {
-	if (seg_len >= s->rcv_mss)
-		s->rcv_mss = (uint16_t)(seg_len < s->adv_mss ? seg_len : s->adv_mss);
-	s->data_rcv_ms = (uint32_t)(st->now_ns / SK_NS_PER_MS);
-	if (!(s->flags & SOCKF_GOT_DATA)) {
-		/* the first data: quick-ACK up to 16 segments (tcp_incr_quickack) */
-		uint32_t q = s->rcv_wnd / (2u * s->rcv_mss);
-		s->quickacks = (uint8_t)(q == 0 ? 2 : q > 16 ? 16 : q);
-		s->flags |= SOCKF_GOT_DATA;
+	return (uint64_t)st->cfg.knobs.tcp_delack_min_ms * SK_NS_PER_MS;
+}
+
+/* tcp_incr_quickack: min(rcv_wnd / (2 * rcv_mss), 16) quick ACKs, at least 2. */
+static void incr_quickack(struct sk_sock *s)
+{
+	uint32_t q = s->rcv_wnd / (2u * s->rcv_mss);
+	if (q == 0)
+		q = 2;
+	if (q > 16)
+		q = 16;
+	if (q > s->quickacks)
+		s->quickacks = (uint8_t)q;
+}
+
+/* tcp_enter_quickack_mode */
+static void enter_quickack_mode(struct sk_stack *st, struct sk_sock *s)
+{
+	incr_quickack(s);
+	s->flags &= ~SOCKF_PINGPONG;
+	s->ato_ns = delack_min_ns(st);
+}
+
+/* tcp_measure_rcv_mss: the peer's segment size, and whether it pushed. */
+static void measure_rcv_mss(struct sk_sock *s, const struct tcp_seg *seg)
+{
+	uint32_t len = seg->data_len, lss = s->last_seg_size;
+	s->last_seg_size = 0;
+	if (len >= s->rcv_mss) {
+		s->rcv_mss = (uint16_t)(len < s->adv_mss ? len : s->adv_mss);
+		if (seg->flags & TCP_PSH)
+			s->ack_pending |= ACKP_PUSHED;
+		return;
 	}
-	bool quick = s->quickacks && !(s->flags & SOCKF_PINGPONG);
-	if (quick || s->ofo || s->rcv_nxt - s->rcv_wup > s->rcv_mss) {
+	uint32_t l = len + seg->hdr_len;
+	if (l >= 536 + 20 ||
+	    (l >= 88 + 20 && !(seg->flags & (TCP_FIN | TCP_URG | TCP_SYN | TCP_PSH)))) {
+		l -= 20 + ((s->flags & SOCKF_TS) ? 12 : 0);
+		s->last_seg_size = (uint16_t)l;
+		if (l == lss) {
+			s->rcv_mss = (uint16_t)l;
+			return;
+		}
+	}
+	if (s->ack_pending & ACKP_PUSHED)
+		s->ack_pending |= ACKP_PUSHED2;
+	s->ack_pending |= ACKP_PUSHED;
+}
+
+/* tcp_event_data_recv: in-order data arrived. The first data starts
+ * quick-ACK mode; the delayed-ACK timeout follows the arrival gaps; a gap
+ * longer than the RTO restarts quick-ACK mode. */
+static void event_data_recv(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
+{
+	s->ack_pending |= ACKP_SCHED;
+	measure_rcv_mss(s, seg);
+	uint64_t now = st->now_ns, amin = delack_min_ns(st);
+	uint64_t rto = (uint64_t)s->rto_ms * SK_NS_PER_MS;
+	if (!s->ato_ns) {
+		incr_quickack(s);
+		s->ato_ns = amin;
+	} else {
+		uint64_t m = now - s->ack_lrcv_ns;
+		if (m <= amin / 2) {
+			s->ato_ns = s->ato_ns / 2 + amin / 2;
+		} else if (m < s->ato_ns) {
+			s->ato_ns = s->ato_ns / 2 + m;
+			if (s->ato_ns > rto)
+				s->ato_ns = rto;
+		} else if (m > rto) {
+			incr_quickack(s);
+		}
+	}
+	s->ack_lrcv_ns = now;
+}
+
+/* tcp_send_delayed_ack: arm the timer for ato, bounded by max(SRTT, 40 ms)
+ * and 200 ms (500 ms for a bulk receiver); an ACK already due within
+ * ato/4 goes now. */
+static void send_delayed_ack(struct sk_stack *st, struct sk_sock *s)
+{
+	uint64_t ato = s->ato_ns, amin = delack_min_ns(st);
+	uint64_t amax = (uint64_t)st->cfg.knobs.tcp_delack_max_ms * SK_NS_PER_MS;
+	if (ato > amin) {
+		uint64_t max_ato = (s->flags & SOCKF_PINGPONG) || (s->ack_pending & ACKP_PUSHED)
+					   ? amax : SK_NS_PER_S / 2;
+		if (s->srtt_us) {
+			uint64_t rtt = (uint64_t)s->srtt_us * 1000;
+			if (rtt < amin)
+				rtt = amin;
+			if (rtt < max_ato)
+				max_ato = rtt;
+		}
+		if (ato > max_ato)
+			ato = max_ato;
+	}
+	if (ato > amax)
+		ato = amax;
+	if (ato == 0) { /* nothing received yet (a bare FIN): Linux's next tick */
 		s->flags |= SOCKF_ACK_NOW;
-	} else if (!s->delack_at_ns) {
-		mib_inc(st, SK_MIB_TCPDelayedACKs);
-		s->delack_at_ns = st->now_ns + (uint64_t)st->cfg.knobs.tcp_delack_min_ms * SK_NS_PER_MS;
-		sock_rearm(st, s);
+		return;
 	}
+	uint64_t timeout = st->now_ns + ato;
+	if (s->delack_at_ns) {
+		if (s->delack_at_ns <= st->now_ns + ato / 4) {
+			s->flags |= SOCKF_ACK_NOW;
+			return;
+		}
+		if (timeout > s->delack_at_ns)
+			timeout = s->delack_at_ns;
+	}
+	s->delack_at_ns = timeout;
+	sock_rearm(st, s);
+}
+
+/* __tcp_ack_snd_check: ACK at once after more than one full segment, in
+ * quick-ACK mode, or with a hole; else delay. (Linux also asks that the
+ * window's right edge would advance; not modelled.) */
+static void ack_snd_check(struct sk_stack *st, struct sk_sock *s)
+{
+	if (!(s->ack_pending & ACKP_SCHED) || (s->flags & SOCKF_ACK_NOW))
+		return;
+	bool quick = s->quickacks && !(s->flags & SOCKF_PINGPONG);
+	if (s->rcv_nxt - s->rcv_wup > s->rcv_mss || quick || s->ofo)
+		s->flags |= SOCKF_ACK_NOW;
+	else
+		send_delayed_ack(st, s);
+}
+
+/* tcp_cleanup_rbuf, first half: the application has read `copied` bytes;
+ * send an ACK still owed for two segments or, once the queue is empty,
+ * for data the peer pushed. */
+void tcp_cleanup_rbuf(struct sk_stack *st, struct sk_sock *s, uint32_t copied)
+{
+	if (!(s->ack_pending & ACKP_SCHED))
+		return;
+	if (s->rcv_nxt - s->rcv_wup > s->rcv_mss ||
+	    (copied > 0 &&
+	     ((s->ack_pending & ACKP_PUSHED2) ||
+	      ((s->ack_pending & ACKP_PUSHED) && !(s->flags & SOCKF_PINGPONG))) &&
+	     s->rcv.len == 0 && s->ofo_bytes == 0))
+		tcp_send_ack(st, s);
 }
 
 /* The peer's FIN was reached in sequence: RFC 9293 §3.10.7.4, eighth
@@ -468,27 +594,34 @@ static void ack_schedule(struct sk_stack *st, struct sk_sock *s, uint32_t seg_le
 static bool fin_input(struct sk_stack *st, struct sk_sock *s)
 {
 	s->rcv_nxt++;
-	s->flags |= SOCKF_FIN_RCVD | SOCKF_ACK_NOW;
+	s->flags |= SOCKF_FIN_RCVD;
+	s->ack_pending |= ACKP_SCHED; /* Linux tcp_fin: inet_csk_schedule_ack */
 	sock_wake(st, s);
 	switch (s->state) {
 	case SK_TCP_SYN_RECV:
 	case SK_TCP_ESTABLISHED:
 		sock_set_state(st, s, SK_TCP_CLOSE_WAIT);
+		/* Linux tcp_fin: ping-pong mode; the ACK waits for the
+		 * delayed-ACK timer or rides on our FIN (C3) */
+		s->flags |= SOCKF_PINGPONG;
 		return false;
 	case SK_TCP_FIN_WAIT1:
 		sock_set_state(st, s, SK_TCP_CLOSING);
+		s->flags |= SOCKF_ACK_NOW; /* simultaneous close: ACK at once (C4) */
 		return false;
 	case SK_TCP_FIN_WAIT2:
 		tcp_send_ack(st, s);
 		tcp_time_wait(st, s);
 		return true;
 	default:
+		s->flags |= SOCKF_ACK_NOW; /* a repeated FIN */
 		return false;
 	}
 }
 
 /* Data and FIN of an acceptable segment. Returns true when `s` is gone. */
-static bool data_input(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
+static bool data_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr *ip,
+		       const struct tcp_seg *seg)
 {
 	bool fin = (seg->flags & TCP_FIN) != 0;
 	if (!seg->data_len && !fin)
@@ -505,7 +638,7 @@ static bool data_input(struct sk_stack *st, struct sk_sock *s, const struct tcp_
 		/* RFC 1122 §4.2.2.13 via Linux: new data for a socket that will
 		 * never read it again is answered with a reset. */
 		mib_inc(st, SK_MIB_TCPAbortOnData);
-		tcp_send_reset(st, s);
+		tcp_reset_reply(st, ip, seg); /* Linux: tcp_v4_send_reset answers the segment */
 		tcp_abort(st, s, ECONNRESET);
 		return true;
 	}
@@ -513,7 +646,9 @@ static bool data_input(struct sk_stack *st, struct sk_sock *s, const struct tcp_
 		uint32_t dup = s->rcv_nxt - seq;
 		bool fin_is_new = fin && dup == n;
 		if (dup >= n && !fin_is_new) {
-			s->flags |= SOCKF_ACK_NOW; /* all old: ACK so they stop */
+			/* all old: our ACK was lost, likely (Linux: quick-ACK mode) */
+			enter_quickack_mode(st, s);
+			s->flags |= SOCKF_ACK_NOW;
 			return false;
 		}
 		seq += dup;
@@ -535,12 +670,20 @@ static bool data_input(struct sk_stack *st, struct sk_sock *s, const struct tcp_
 	s->rcv_nxt += took;
 	if (took < n)
 		fin = false;
-	if (s->ofo && ofo_drain(st, s))
-		fin = true;
+	if (n)
+		event_data_recv(st, s, seg);
+	if (s->ofo) {
+		if (ofo_drain(st, s))
+			fin = true;
+		if (!s->ofo)
+			s->flags |= SOCKF_ACK_NOW; /* RFC 5681 §4.2: the hole is filled */
+	}
 	if (took)
 		sock_wake(st, s);
-	ack_schedule(st, s, seg->data_len);
-	return fin ? fin_input(st, s) : false;
+	if (fin && fin_input(st, s))
+		return true;
+	ack_snd_check(st, s);
+	return false;
 }
 
 /* A SYN on a connection. In SYN_RECV a SYN-ACK for our SYN completes a
@@ -591,7 +734,7 @@ void tcp_conn_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr
 		return;
 	update_ts_recent(s, seg);
 	enum ack_result ack = ack_input(st, s, seg);
-	if (ack == ACK_GONE || (ack == ACK_OK && data_input(st, s, seg)))
+	if (ack == ACK_GONE || (ack == ACK_OK && data_input(st, s, ip, seg)))
 		return;
 	if (dup_syn) {
 		s->flags |= SOCKF_ACK_NOW;

@@ -151,8 +151,11 @@ static void xmit(struct sk_stack *st, struct sk_sock *s, uint32_t seq, uint8_t f
 	if (flags & TCP_ACK) {
 		s->delack_at_ns = 0;
 		s->flags &= ~SOCKF_ACK_NOW;
-		if (s->quickacks)
-			s->quickacks--;
+		/* Linux tcp_event_ack_sent: only ACKs of new data use up
+		 * quick-ACK mode; any ACK clears what was pending */
+		if (s->quickacks && (s->ack_pending & ACKP_SCHED) && --s->quickacks == 0)
+			s->ato_ns = (uint64_t)st->cfg.knobs.tcp_delack_min_ms * SK_NS_PER_MS;
+		s->ack_pending = 0;
 	}
 	stack_emit(st, IP4_HDR_LEN + hl + n);
 }
@@ -251,10 +254,8 @@ void tcp_output(struct sk_stack *st, struct sk_sock *s)
 			s->flags &= ~SOCKF_PERSIST;
 			s->rtx_at_ns = 0;
 		}
-		if (n && (s->flags & SOCKF_GOT_DATA) &&
-		    (uint32_t)(st->now_ns / SK_NS_PER_MS) - s->data_rcv_ms <
-			    (uint32_t)st->cfg.knobs.tcp_delack_min_ms)
-			s->flags |= SOCKF_PINGPONG; /* an answer: let ACKs ride on data */
+		if (n && s->ato_ns && st->now_ns - s->ack_lrcv_ns < s->ato_ns)
+			s->flags |= SOCKF_PINGPONG; /* an answer (tcp_event_data_sent) */
 		xmit(st, s, seq, flags, seq - s->snd_una, n);
 		s->snd_nxt = seq + n + fin;
 		if (seq_gt(s->snd_nxt, s->snd_max))

@@ -212,8 +212,17 @@ void tcp_timer(struct sk_stack *st, struct sk_sock *s)
 	uint64_t now = st->now_ns;
 	if (s->delack_at_ns && s->delack_at_ns <= now) {
 		s->delack_at_ns = 0;
-		s->flags &= ~SOCKF_PINGPONG; /* the ACK waited in vain: stop waiting */
-		tcp_send_ack(st, s);
+		if (s->ack_pending & ACKP_SCHED) { /* Linux tcp_delack_timer_handler */
+			uint64_t rto = (uint64_t)s->rto_ms * SK_NS_PER_MS;
+			if (!(s->flags & SOCKF_PINGPONG)) {
+				s->ato_ns = s->ato_ns * 2 < rto ? s->ato_ns * 2 : rto;
+			} else {
+				s->flags &= ~SOCKF_PINGPONG; /* the ACK waited in vain */
+				s->ato_ns = (uint64_t)st->cfg.knobs.tcp_delack_min_ms * SK_NS_PER_MS;
+			}
+			tcp_send_ack(st, s);
+			mib_inc(st, SK_MIB_TCPDelayedACKs);
+		}
 	}
 	/* A handler that returns true may have freed the socket. */
 	if (s->rtx_at_ns && s->rtx_at_ns <= now) {
