@@ -79,7 +79,7 @@ enum {
 struct listen_q;
 
 /* What connect() remembers, as Linux's struct socket state does. */
-enum { SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED };
+enum { SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED, SS_DISCONNECTING };
 
 /* What the connection table chains: the head of a full connection and of
  * a TIME-WAIT record alike. `state` tells which one it is. */

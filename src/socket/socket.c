@@ -6,9 +6,16 @@
 
 #include "core.h"
 
+/* Linux's move_addr_to_kernel: a length past sockaddr_storage (or
+ * negative) is refused before anything else looks at the address. */
+static bool addr_len_ok(socklen_t len)
+{
+	return len <= (socklen_t)sizeof(struct sockaddr_storage);
+}
+
 static int sockaddr_in_get(const struct sockaddr *addr, socklen_t len, struct sockaddr_in *out)
 {
-	if (!addr || len < (socklen_t)sizeof(struct sockaddr_in))
+	if (!addr || len < (socklen_t)sizeof(struct sockaddr_in) || !addr_len_ok(len))
 		return -EINVAL;
 	memcpy(out, addr, sizeof(*out));
 	return 0;
@@ -30,13 +37,26 @@ static int sockaddr_in_put(uint32_t ip, uint16_t port, struct sockaddr *addr, so
 	return 0;
 }
 
+#define KERNEL_IPPROTO_MAX 263 /* the kernel's, not glibc's 256 */
+#define SOCK_MAX 10
+
+/* The checks of Linux's __sock_create and inet_create, in their order:
+ * flags, family, type range, protocol range, then what AF_INET offers
+ * (only TCP here: UDP, ICMP and raw sockets are not supported). */
 int sk_socket(struct sk_stack *st, int domain, int type, int protocol)
 {
+	int base = type & 0xf;
+	if (type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return -EINVAL;
 	if (domain != AF_INET)
 		return -EAFNOSUPPORT;
-	if (type & ~(SOCK_STREAM | SOCK_DGRAM | SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC | 0xf))
+	if (base > SOCK_MAX || protocol < 0 || protocol >= KERNEL_IPPROTO_MAX)
 		return -EINVAL;
-	if ((type & 0xf) != SOCK_STREAM)
+	if (base == SOCK_DGRAM && protocol != 0 && protocol != IPPROTO_UDP && protocol != IPPROTO_ICMP)
+		return -EPROTONOSUPPORT;
+	if (base == SOCK_RAW && protocol == 0)
+		return -EPROTONOSUPPORT;
+	if (base != SOCK_STREAM)
 		return -ESOCKTNOSUPPORT;
 	if (protocol != 0 && protocol != IPPROTO_TCP)
 		return -EPROTONOSUPPORT;
@@ -158,26 +178,53 @@ int sk_accept(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *len
 	return nfd;
 }
 
+/* Linux's tcp_disconnect: abort whatever the socket is doing (RST where
+ * a connection needs one), and leave it unconnected and reusable. */
+static void sock_disconnect(struct sk_stack *st, struct sk_sock *s)
+{
+	int old = s->state;
+	if (old == SK_TCP_LISTEN) {
+		tcp_listen_stop(st, s);
+	} else if (old != SK_TCP_CLOSE) {
+		if (TCPF(old) & (TCPF(SK_TCP_ESTABLISHED) | TCPF(SK_TCP_CLOSE_WAIT) |
+				 TCPF(SK_TCP_FIN_WAIT1) | TCPF(SK_TCP_FIN_WAIT2) | TCPF(SK_TCP_SYN_RECV)))
+			tcp_send_reset(st, s);
+		sock_done(st, s);
+		s->so_error = ECONNRESET;
+	}
+	ring_free(st, &s->rcv);
+	s->flags &= ~(SOCKF_SHUT_RD | SOCKF_SHUT_WR | SOCKF_FIN_RCVD);
+	s->raddr = 0;
+	s->rport = 0;
+	s->ss = SS_UNCONNECTED;
+}
+
 int sk_connect(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct sk_sock *s = fd_get(st, fd);
 	struct sockaddr_in sin;
 	if (!s)
 		return -EBADF;
-	int err = sockaddr_in_get(addr, len, &sin);
-	if (err)
-		return err;
+	/* __inet_stream_connect's order: the family field, AF_UNSPEC
+	 * (disconnect), the socket's state, then the address itself */
+	if (!addr || len < (socklen_t)sizeof(sa_family_t) || !addr_len_ok(len))
+		return -EINVAL;
+	if (addr->sa_family == AF_UNSPEC) {
+		sock_disconnect(st, s);
+		return 0;
+	}
+	if (s->ss == SS_DISCONNECTING)
+		return -EINVAL;
 	if (s->ss == SS_CONNECTED)
 		return -EISCONN;
 	if (s->ss == SS_CONNECTING) {
 		if (TCPF(s->state) & (TCPF(SK_TCP_SYN_SENT) | TCPF(SK_TCP_SYN_RECV)))
 			return -EALREADY;
 		if (s->state == SK_TCP_CLOSE) { /* it failed: report why, once */
-			s->ss = SS_UNCONNECTED;
-			err = s->so_error ? -s->so_error : -ECONNABORTED;
+			int err = s->so_error ? -s->so_error : -ECONNABORTED;
 			s->so_error = 0;
-			/* Linux then disconnects (tcp_disconnect: sk_shutdown = 0) */
-			s->flags &= ~(SOCKF_SHUT_RD | SOCKF_SHUT_WR | SOCKF_FIN_RCVD);
+			sock_disconnect(st, s);
+			s->so_error = 0;
 			return err;
 		}
 		s->ss = SS_CONNECTED; /* it completed meanwhile */
@@ -185,6 +232,9 @@ int sk_connect(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen
 	}
 	if (s->state != SK_TCP_CLOSE)
 		return -EISCONN;
+	int err = sockaddr_in_get(addr, len, &sin);
+	if (err)
+		return err;
 	if (sin.sin_family != AF_INET)
 		return -EAFNOSUPPORT;
 	uint32_t ip = ntohl(sin.sin_addr.s_addr);
@@ -204,7 +254,6 @@ int sk_connect(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen
 		return err;
 	}
 	s->so_error = 0;
-	s->flags &= ~(SOCKF_SHUT_RD | SOCKF_SHUT_WR | SOCKF_FIN_RCVD | SOCKF_WAS_ESTAB);
 	tcp_connect(st, s);
 	s->ss = SS_CONNECTING;
 	return -EINPROGRESS;
@@ -282,7 +331,9 @@ long sk_recv(struct sk_stack *st, int fd, void *buf, size_t len, int flags)
 		return -EOPNOTSUPP;
 	if (s->state == SK_TCP_LISTEN)
 		return -ENOTCONN;
-	if (s->rcv.len && len) {
+	if (s->rcv.len) {
+		if (!len)
+			return 0;
 		if (!buf)
 			return -EFAULT;
 		uint32_t n = len < s->rcv.len ? (uint32_t)len : s->rcv.len;
@@ -302,7 +353,7 @@ long sk_recv(struct sk_stack *st, int fd, void *buf, size_t len, int flags)
 		return 0;
 	if (s->state == SK_TCP_CLOSE)
 		return -ENOTCONN;
-	return len ? -EAGAIN : 0;
+	return -EAGAIN; /* even for a length of 0, as Linux */
 }
 
 int sk_shutdown(struct sk_stack *st, int fd, int how)
@@ -313,6 +364,9 @@ int sk_shutdown(struct sk_stack *st, int fd, int how)
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return -EINVAL;
 	bool rd = how != SHUT_WR, wr = how != SHUT_RD;
+	if (s->ss == SS_CONNECTING) /* inet_shutdown settles a pending connect */
+		s->ss = TCPF(s->state) & (TCPF(SK_TCP_SYN_SENT) | TCPF(SK_TCP_SYN_RECV) | TCPF(SK_TCP_CLOSE))
+				? SS_DISCONNECTING : SS_CONNECTED;
 	switch (s->state) {
 	case SK_TCP_CLOSE:
 		s->flags |= (rd ? SOCKF_SHUT_RD : 0) | (wr ? SOCKF_SHUT_WR : 0);
@@ -322,8 +376,7 @@ int sk_shutdown(struct sk_stack *st, int fd, int how)
 			tcp_listen_stop(st, s);
 		return 0;
 	case SK_TCP_SYN_SENT:
-		sock_done(st, s); /* Linux disconnects a connect in progress */
-		s->ss = SS_UNCONNECTED;
+		sock_disconnect(st, s); /* Linux disconnects a connect in progress */
 		return 0;
 	default:
 		break;

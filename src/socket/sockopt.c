@@ -33,8 +33,14 @@ static int set_socket_level(struct sk_stack *st, struct sk_sock *s, int name, in
 		if (len < (socklen_t)sizeof(l))
 			return -EINVAL;
 		memcpy(&l, val, sizeof(l));
-		s->flags = l.l_onoff ? s->flags | SOCKF_LINGER : s->flags & ~SOCKF_LINGER;
-		s->linger_s = l.l_linger < 0 ? 0 : l.l_linger;
+		/* Linux keeps the time when lingering is turned off, and takes a
+		 * negative time as "for ever" */
+		if (!l.l_onoff) {
+			s->flags &= ~SOCKF_LINGER;
+		} else {
+			s->flags |= SOCKF_LINGER;
+			s->linger_s = l.l_linger < 0 ? INT32_MAX : l.l_linger;
+		}
 		return 0;
 	}
 	case SO_RCVBUF: {
@@ -61,7 +67,7 @@ static int set_tcp_level(struct sk_stack *st, struct sk_sock *s, int name, int v
 			tcp_output(st, s); /* Linux pushes what Nagle held back */
 		return 0;
 	case TCP_MAXSEG:
-		if (v && (v < 88 || v > 65535))
+		if (v && (v < 88 || v > 32767)) /* TCP_MIN_MSS .. MAX_TCP_WINDOW */
 			return -EINVAL;
 		s->user_mss = (uint16_t)v;
 		return 0;
@@ -180,8 +186,8 @@ int sk_getsockopt(struct sk_stack *st, int fd, int level, int name, void *val, s
 	struct sk_sock *s = fd_get(st, fd);
 	if (!s)
 		return -EBADF;
-	if (level != SOL_SOCKET && level != IPPROTO_TCP)
-		return -ENOPROTOOPT;
+	if (level != SOL_SOCKET && level != IPPROTO_TCP) /* as Linux's getsockopt answers */
+		return level == IPPROTO_IP ? -ENOPROTOOPT : -EOPNOTSUPP;
 	if (!val || !len)
 		return -EFAULT;
 	if ((int)*len < 0)
