@@ -186,13 +186,71 @@ static void bench_idle(long n)
 	sk_sim_free(p.sim);
 }
 
+/* Per-segment cost with `n` connections open: one 1-byte request and
+ * 1-byte response on a random open connection per round, so lookups and
+ * timers see the whole table. Listens on n / 10000 + 1 ports so the
+ * client's ephemeral ports suffice. */
+static void bench_scale(long n, long rounds)
+{
+	struct pair p;
+	pair_init(&p);
+	int nports = (int)(n / 10000) + 1; /* under 14,116 even ports each */
+	for (int i = 1; i < nports; i++) {
+		int fd = sk_socket(p.s, AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)(PORT + i)) };
+		sk_bind(p.s, fd, (struct sockaddr *)&a, sizeof(a));
+		sk_listen(p.s, fd, 4096);
+	}
+	int *cfds = malloc(sizeof(int) * (size_t)n), *afds = malloc(sizeof(int) * (size_t)n);
+	for (long i = 0; i < n; i++) {
+		cfds[i] = sk_socket(p.c, AF_INET, SOCK_STREAM, 0);
+		int port_i = (int)(i % nports);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)(PORT + port_i)),
+					 .sin_addr.s_addr = htonl(S_ADDR) };
+		sk_connect(p.c, cfds[i], (struct sockaddr *)&a, sizeof(a));
+		settle(&p);
+		afds[i] = sk_accept(p.s, p.lfd + port_i, NULL, NULL);
+		if (afds[i] < 0) {
+			fprintf(stderr, "scale: connection %ld failed\n", i);
+			exit(1);
+		}
+	}
+	sk_sim_run_for(p.sim, SK_NS_PER_S);
+	double ns[2];
+	for (int hot = 0; hot < 2; hot++) {
+		uint64_t x = 88172645463325252ull;
+		char b;
+		double t0 = wall_s();
+		for (long r = 0; r < rounds; r++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			long i = hot ? 0 : (long)(x % (uint64_t)n);
+			sk_send(p.c, cfds[i], "q", 1, 0);
+			settle(&p);
+			sk_recv(p.s, afds[i], &b, 1, 0);
+			sk_send(p.s, afds[i], "r", 1, 0);
+			settle(&p);
+			sk_recv(p.c, cfds[i], &b, 1, 0);
+		}
+		ns[hot] = (wall_s() - t0) / (double)rounds * 1e9;
+	}
+	printf("scale:       %8ld open connections: %5.0f ns per request/response round "
+	       "(4 segments) on a random connection, %5.0f ns on one hot connection\n",
+	       n, ns[0], ns[1]);
+	free(cfds);
+	free(afds);
+	sk_sim_free(p.sim);
+}
+
 int main(int argc, char **argv)
 {
 	long mib = argc > 1 ? atol(argv[1]) : 1024;
 	long conns = argc > 2 ? atol(argv[2]) : 200000;
 	long idle = argc > 3 ? atol(argv[3]) : 20000;
+	long scale_max = argc > 4 ? atol(argv[4]) : 100000;
 	bench_bulk(mib);
 	bench_cps(conns);
 	bench_idle(idle);
+	for (long n = 1000; n <= scale_max; n *= 10)
+		bench_scale(n, 200000);
 	return 0;
 }

@@ -4,5 +4,6 @@
 #define SYNACK_TOOLS_COMMANDS_H
 
 int cmd_demo(int argc, char **argv);
+int cmd_host(int argc, char **argv);
 
 #endif

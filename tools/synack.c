@@ -10,6 +10,7 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "demo", cmd_demo, "a client and a server in the simulator, step by step" },
+	{ "host", cmd_host, "synack as a host on a TAP device: servers and clients (Linux)" },
 };
 
 static void usage(FILE *f)

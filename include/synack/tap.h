@@ -119,6 +119,10 @@ void sk_link_output(struct sk_link *l, uint64_t now_ns, const uint8_t *pkt, size
 /* Runs the neighbour timers due by `now_ns` and delivers pending ICMP
  * errors. */
 void sk_link_advance(struct sk_link *l, uint64_t now_ns);
+/* Announces our address with a gratuitous ARP request (RFC 5227 §3), as
+ * Linux does when an address comes up, so neighbours that cached another
+ * MAC for it (a previous run with another seed) update at once. */
+void sk_link_announce(struct sk_link *l);
 /* When sk_link_advance next has work, or SK_NEVER. */
 uint64_t sk_link_deadline(const struct sk_link *l);
 
