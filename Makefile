@@ -24,7 +24,7 @@ check-asan: deps
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
 demo: all
-	@./$(BUILD)/synack demo
+	@./$(BUILD)/synack lab tour
 
 bench: all
 	@./$(BUILD)/bench_core

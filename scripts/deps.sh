@@ -8,6 +8,7 @@ command -v cc >/dev/null 2>&1 || missing="$missing gcc"
 [ -f /usr/include/cmocka.h ] || missing="$missing libcmocka-dev"
 # tests: the tcpdump comparison, and interop against Linux over a TAP device
 command -v tcpdump >/dev/null 2>&1 || missing="$missing tcpdump"
+command -v tshark >/dev/null 2>&1 || missing="$missing tshark"
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v ping >/dev/null 2>&1 || missing="$missing iputils-ping"

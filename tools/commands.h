@@ -4,6 +4,7 @@
 #define SYNACK_TOOLS_COMMANDS_H
 
 int cmd_demo(int argc, char **argv);
+int cmd_lab(int argc, char **argv);
 int cmd_host(int argc, char **argv);
 
 #endif

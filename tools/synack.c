@@ -10,6 +10,7 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "demo", cmd_demo, "a client and a server in the simulator, step by step" },
+	{ "lab", cmd_lab, "scenarios that reproduce TCP behaviour, packet by packet (synack lab help)" },
 	{ "host", cmd_host, "synack as a host on a TAP device: servers and clients (Linux)" },
 };
 

@@ -151,6 +151,9 @@ int sk_sim_pending(const struct sk_sim *sim, int host);
  * sk_sim_add_*, crash, reboot, run and free abort the program there (they
  * would free or move memory in use). */
 void sk_sim_set_tap(struct sk_sim *sim, sk_sim_tap_fn fn, void *ctx);
+/* Called from the tap during SK_SIM_SENT: that packet is lost (the tap
+ * then sees it LOST). Drivers use it to drop chosen packets. */
+void sk_sim_drop(struct sk_sim *sim);
 /* Observes every host's stack events (states, drops), with the host number
  * in `host`. */
 typedef void (*sk_sim_observe_fn)(void *ctx, uint64_t now_ns, int host, const struct sk_event *ev);

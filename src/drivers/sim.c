@@ -158,6 +158,7 @@ struct sk_sim {
 	struct sim_rng rng;
 
 	struct sim_host **hosts;
+	int drop_current; /* set by sk_sim_drop during a SENT tap */
 	int nhosts, host_cap;
 	struct sim_link *links;    /* host_cap x host_cap, [from * host_cap + to] */
 
@@ -463,7 +464,12 @@ static int net_send(struct sk_sim *sim, int from, const uint8_t *pkt, size_t len
 {
 	int ok = len >= IP4_HDR_LEN && len <= SIM_PKT_MAX;
 	int to = ok ? route(sim, get_be32(pkt + 16)) : -1;
+	sim->drop_current = 0;
 	tap(sim, SK_SIM_SENT, from, to, pkt, len);
+	if (sim->drop_current) { /* the tap chose to lose it */
+		tap(sim, SK_SIM_LOST, from, to, pkt, len);
+		return 0;
+	}
 	struct sim_link *l = to >= 0 ? link_at(sim, from, to) : NULL;
 	if (!l || (l->p.mtu && len > l->p.mtu) || l->p.down) {
 		tap(sim, SK_SIM_LOST, from, to, pkt, len);
@@ -796,6 +802,11 @@ size_t sk_sim_take(struct sk_sim *sim, int host, void *buf, size_t cap, uint64_t
 		*at_ns = b->at_ns;
 	buf_put(sim, b);
 	return len;
+}
+
+void sk_sim_drop(struct sk_sim *sim)
+{
+	sim->drop_current = 1;
 }
 
 int sk_sim_pending(const struct sk_sim *sim, int host)

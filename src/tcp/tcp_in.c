@@ -543,10 +543,9 @@ static void send_delayed_ack(struct sk_stack *st, struct sk_sock *s)
 	}
 	if (ato > amax)
 		ato = amax;
-	if (ato == 0) { /* nothing received yet (a bare FIN): Linux's next tick */
-		s->flags |= SOCKF_ACK_NOW;
-		return;
-	}
+	if (ato == 0) /* nothing received yet (a bare FIN): Linux's timer
+		       * fires at the next tick, one jiffy (HZ=1000) */
+		ato = SK_NS_PER_MS;
 	uint64_t timeout = st->now_ns + ato;
 	if (s->delack_at_ns) {
 		if (s->delack_at_ns <= st->now_ns + ato / 4) {
@@ -690,6 +689,17 @@ static bool data_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_
  * simultaneous open (Linux lets it pass as the ACK) and a repeat of their
  * SYN means our SYN-ACK was lost; anything else gets a challenge ACK (RFC
  * 5961 §4.2). Returns true when the segment goes on as an ACK. */
+/* RFC 5961 §4.2 (Linux's syn_challenge): a SYN on a synchronized
+ * connection, in the window or not, earns a challenge ACK; Linux counts
+ * it as an input error once established. */
+static void syn_challenge(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
+{
+	if (s->state == SK_TCP_ESTABLISHED)
+		mib_inc(st, SK_MIB_InErrs);
+	mib_inc(st, SK_MIB_TCPSYNChallenge);
+	challenge_ack(st, s, seg);
+}
+
 static bool synrecv_syn_ok(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
 {
 	if (s->state == SK_TCP_SYN_RECV && seg->seq == s->irs) {
@@ -700,8 +710,7 @@ static bool synrecv_syn_ok(struct sk_stack *st, struct sk_sock *s, const struct 
 			return false;
 		}
 	}
-	mib_inc(st, SK_MIB_TCPSYNChallenge);
-	challenge_ack(st, s, seg);
+	syn_challenge(st, s, seg);
 	return false;
 }
 
@@ -714,9 +723,13 @@ void tcp_conn_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr
 		return;
 	}
 	if (!seq_acceptable(s, seg)) {
-		if (!(seg->flags & TCP_RST))
-			send_dupack(st, s, seg);
 		mib_inc(st, SK_MIB_SynackTcpBadSeq);
+		if (seg->flags & TCP_RST)
+			return;
+		if (seg->flags & TCP_SYN)
+			syn_challenge(st, s, seg);
+		else
+			send_dupack(st, s, seg);
 		return;
 	}
 	if (seg->flags & TCP_RST) {
