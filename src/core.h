@@ -325,6 +325,7 @@ uint32_t tcp_isn(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t r
 uint32_t tcp_now_ts(const struct sk_stack *st, const struct sk_sock *s);
 uint32_t tcp_ts_offset(const struct sk_stack *st, uint32_t laddr, uint32_t raddr);
 uint32_t tcp_select_window(struct sk_stack *st, struct sk_sock *s);
+uint32_t tcp_rto_base_ms(const struct sk_stack *st, const struct sk_sock *s);
 int tcp_rcvbuf_limit(const struct sk_stack *st, const struct sk_sock *s);
 int tcp_sndbuf_limit(const struct sk_stack *st, const struct sk_sock *s);
 void tcp_set_timer(struct sk_stack *st, struct sk_sock *s);

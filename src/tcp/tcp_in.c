@@ -56,11 +56,21 @@ static void rtt_sample(struct sk_stack *st, struct sk_sock *s, uint64_t rtt_ns)
 		s->rttvar_us = s->rttvar_us - s->rttvar_us / 4 + err / 4;
 		s->srtt_us = s->srtt_us - s->srtt_us / 8 + m / 8;
 	}
+	s->rto_ms = tcp_rto_base_ms(st, s);
+}
+
+/* The RTO from the RTT estimate, before any backoff (Linux __tcp_set_rto
+ * and tcp_bound_rto). Linux keeps it in jiffies, rounded up: 200 ms plus
+ * any RTT is 201 ms at HZ=1000. With no sample yet: the initial RTO. */
+uint32_t tcp_rto_base_ms(const struct sk_stack *st, const struct sk_sock *s)
+{
+	if (!s->srtt_us)
+		return (uint32_t)st->cfg.knobs.tcp_rto_initial_ms;
 	uint32_t var = 4 * s->rttvar_us;
 	uint32_t min_us = (uint32_t)st->cfg.knobs.tcp_rto_min_ms * 1000;
-	uint32_t rto_ms = (s->srtt_us + (var > min_us ? var : min_us)) / 1000;
+	uint32_t rto_ms = (s->srtt_us + (var > min_us ? var : min_us) + 999) / 1000;
 	uint32_t max_ms = (uint32_t)st->cfg.knobs.tcp_rto_max_ms;
-	s->rto_ms = rto_ms > max_ms ? max_ms : rto_ms;
+	return rto_ms > max_ms ? max_ms : rto_ms;
 }
 
 /* Linux's tcp_oow_rate_limited: at most one ACK per tcp_invalid_ratelimit
@@ -618,6 +628,17 @@ static bool fin_input(struct sk_stack *st, struct sk_sock *s)
 	}
 }
 
+/* RFC 2883: report data received twice in a D-SACK block on the next
+ * ACK, when SACK is in use (Linux tcp_dsack_set). */
+static void dsack_set(struct sk_sock *s, uint32_t left, uint32_t right)
+{
+	if (!(s->flags & SOCKF_SACK) || left == right)
+		return;
+	s->dsack.left = left;
+	s->dsack.right = right;
+	s->flags |= SOCKF_DSACK;
+}
+
 /* Data and FIN of an acceptable segment. Returns true when `s` is gone. */
 static bool data_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr *ip,
 		       const struct tcp_seg *seg)
@@ -628,6 +649,7 @@ static bool data_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_
 	if (!(TCPF(s->state) & (TCPF(SK_TCP_ESTABLISHED) | TCPF(SK_TCP_FIN_WAIT1) |
 				TCPF(SK_TCP_FIN_WAIT2)))) {
 		s->flags |= SOCKF_ACK_NOW; /* after their FIN: a retransmission */
+		dsack_set(s, seg->seq, seg->seq + seg->data_len + fin);
 		return false;
 	}
 	uint32_t seq = seg->seq, n = seg->data_len;
@@ -648,8 +670,10 @@ static bool data_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_
 			/* all old: our ACK was lost, likely (Linux: quick-ACK mode) */
 			enter_quickack_mode(st, s);
 			s->flags |= SOCKF_ACK_NOW;
+			dsack_set(s, seq, seq + n);
 			return false;
 		}
+		dsack_set(s, seq, s->rcv_nxt); /* the part we had */
 		seq += dup;
 		p += dup;
 		n -= dup;
@@ -700,15 +724,29 @@ static void syn_challenge(struct sk_stack *st, struct sk_sock *s, const struct t
 	challenge_ack(st, s, seg);
 }
 
-static bool synrecv_syn_ok(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
+static bool synrecv_syn_ok(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr *ip,
+			   const struct tcp_seg *seg)
 {
 	if (s->state == SK_TCP_SYN_RECV && seg->seq == s->irs) {
 		if ((seg->flags & TCP_ACK) && seg->ack == s->snd_nxt)
 			return true;
 		if (!(seg->flags & TCP_ACK)) {
-			tcp_send_synack(st, s);
+			/* their SYN again (Linux tcp_check_req): the SYN-ACK again,
+			 * rate-limited, and its timer starts over */
+			if (!tcp_oow_rate_limited(st, s, seg)) {
+				tcp_send_synack(st, s);
+				s->rtx_at_ns = st->now_ns + (uint64_t)s->rto_ms * SK_NS_PER_MS;
+				sock_rearm(st, s);
+			}
 			return false;
 		}
+	}
+	if (s->state == SK_TCP_SYN_RECV && s->parent) {
+		/* another SYN in a request's window: Linux resets and drops it */
+		tcp_reset_reply(st, ip, seg);
+		tcp_child_unlink(s);
+		sock_done(st, s);
+		return false;
 	}
 	syn_challenge(st, s, seg);
 	return false;
@@ -736,7 +774,7 @@ void tcp_conn_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr
 		rst_input(st, s, seg);
 		return;
 	}
-	if ((seg->flags & TCP_SYN) && !synrecv_syn_ok(st, s, seg))
+	if ((seg->flags & TCP_SYN) && !synrecv_syn_ok(st, s, ip, seg))
 		return;
 	/* H9/H10: a SYN-ACK completing a simultaneous open; once ESTABLISHED
 	 * its SYN is an old duplicate that Linux ACKs at once with a D-SACK. */

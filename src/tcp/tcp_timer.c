@@ -79,6 +79,16 @@ static bool handshake_timeout(struct sk_stack *st, struct sk_sock *s)
 			    ? (s->syn_retries ? s->syn_retries : st->cfg.knobs.tcp_syn_retries)
 			    : st->cfg.knobs.tcp_synack_retries;
 	if (s->retransmits >= limit || (s->user_timeout_ms && retransmits_timed_out(st, s, limit))) {
+		if (s->parent) {
+			/* a request that expires just goes, counted nowhere but in
+			 * TCPTimeouts (Linux's reqsk_timer_handler) */
+			tcp_child_unlink(s);
+			int old = s->state;
+			s->state = SK_TCP_CLOSE;
+			stack_event_state(st, s, old);
+			sock_destroy(st, s);
+			return true;
+		}
 		give_up(st, s);
 		return true;
 	}
@@ -131,7 +141,7 @@ static bool retransmit_timeout(struct sk_stack *st, struct sk_sock *s)
 	mib_inc(st, SK_MIB_TCPTimeouts); /* every expiry, the last one too */
 	if (!(s->flags & SOCKF_RTX_STAMP)) {
 		s->flags |= SOCKF_RTX_STAMP;
-		s->retrans_stamp_ns = st->now_ns - ms_ns(s->rto_ms); /* when the head was sent */
+		s->retrans_stamp_ns = st->now_ns; /* Linux 6.x: the first retransmission */
 	}
 	if (retransmits_timed_out(st, s, retry_limit(st, s))) {
 		give_up(st, s);
@@ -249,11 +259,7 @@ static void rto_revert(struct sk_stack *st, struct sk_sock *s, uint32_t seq)
 		return;
 	uint64_t last_tx_ns = s->rtx_at_ns - ms_ns(s->rto_ms);
 	s->backoff--;
-	uint32_t base_ms = (uint32_t)st->cfg.knobs.tcp_rto_initial_ms;
-	if (s->srtt_us) {
-		uint32_t var = 4 * s->rttvar_us, min_us = (uint32_t)st->cfg.knobs.tcp_rto_min_ms * 1000;
-		base_ms = (s->srtt_us + (var > min_us ? var : min_us)) / 1000;
-	}
+	uint32_t base_ms = tcp_rto_base_ms(st, s);
 	uint64_t max_ms = (uint64_t)st->cfg.knobs.tcp_rto_max_ms;
 	uint64_t rto_ms = (uint64_t)base_ms << s->backoff;
 	s->rto_ms = (uint32_t)(rto_ms < max_ms ? rto_ms : max_ms);

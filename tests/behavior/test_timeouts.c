@@ -93,8 +93,12 @@ static void connect_pair(struct h *h, int c, int s, int *cfd, int *afd)
 }
 
 /* A1: the peer crashes silently; our next write is retransmitted with
- * exponential backoff from RTO_min 200 ms up to RTO_max 120 s, and after
- * tcp_retries2 = 15 the socket fails with ETIMEDOUT at 924.6 s. */
+ * exponential backoff from the RTO up to RTO_max 120 s, and the socket
+ * fails with ETIMEDOUT once tcp_retries2 = 15 worth of backoff (924.6 s
+ * from RTO_min) has passed since the first retransmission. As on Linux
+ * 6.x at HZ=1000: the RTO after a near-zero RTT is 201 ms (200 ms plus
+ * the RTT, rounded up to a jiffy), so the 15th retransmission goes at
+ * 805.623 s and the give-up comes at 925.623 s. */
 static void a1_crash_retransmits_until_924s(void **state)
 {
 	(void)state;
@@ -109,17 +113,17 @@ static void a1_crash_retransmits_until_924s(void **state)
 	const struct h_pkt *p = h_next(h);
 	h_expect(p, SEC(10), c, "P.", p->tcp.seq, p->tcp.ack, 1);
 	uint32_t seq = p->tcp.seq;
-	/* RTO after a zero-RTT handshake: 200 ms, doubling to 120 s */
-	uint64_t t = SEC(10), rto = MS(200);
-	h_run_until(h, SEC(10) + MS(924600) - 1);
+	uint64_t t = SEC(10), rto = MS(201);
+	h_run_until(h, SEC(10) + MS(925623) - 1);
 	for (int i = 0; i < 15; i++) {
 		t += rto;
 		h_expect(h_next(h), t, c, "P.", seq, p->tcp.ack, 1);
 		rto = rto * 2 > SEC(120) ? SEC(120) : rto * 2;
 	}
+	assert_true(t + rto == SEC(10) + MS(925623));
 	h_no_more(h);
 	assert_int_equal(h_state(h, c, cfd), SK_TCP_ESTABLISHED);
-	h_run_until(h, SEC(10) + MS(924600));
+	h_run_until(h, SEC(10) + MS(925623));
 	assert_int_equal(h_state(h, c, cfd), SK_TCP_CLOSE);
 	char b;
 	assert_int_equal(sk_recv(h_st(h, c), cfd, &b, 1, 0), -ETIMEDOUT);
@@ -130,8 +134,9 @@ static void a1_crash_retransmits_until_924s(void **state)
 	h_free(h);
 }
 
-/* A8: TCP_USER_TIMEOUT of 5 s bounds the retransmissions: the RTO is
- * clamped to the time left and the socket fails at exactly 5 s. */
+/* A8: TCP_USER_TIMEOUT of 5 s bounds the retransmissions: counted, as
+ * Linux 6.x does, from the first retransmission (0.201 s), with the RTO
+ * clamped to the time left, so the socket fails at exactly 5.201 s. */
 static void a8_user_timeout(void **state)
 {
 	(void)state;
@@ -145,14 +150,14 @@ static void a8_user_timeout(void **state)
 	sk_sim_crash(h->sim, s);
 	assert_int_equal(sk_send(h_st(h, c), cfd, "x", 1, 0), 1);
 	uint64_t t0 = sk_sim_now(h->sim);
-	h_run_until(h, t0 + SEC(5) - 1);
+	h_run_until(h, t0 + MS(5201) - 1);
 	assert_int_equal(h_state(h, c, cfd), SK_TCP_ESTABLISHED);
-	h_run_until(h, t0 + SEC(5));
+	h_run_until(h, t0 + MS(5201));
 	assert_int_equal(h_state(h, c, cfd), SK_TCP_CLOSE);
 	assert_int_equal(so_error(h, c, cfd), ETIMEDOUT);
-	/* sent at 0, then 0.2, 0.6, 1.4, 3.0 s; the next (6.2 s) is clamped
-	 * to the 5 s deadline, where the socket gives up instead. */
-	static const uint64_t at_ms[] = { 0, 200, 600, 1400, 3000 };
+	/* sent at 0, then 0.201, 0.603, 1.407, 3.015 s; the next (6.231 s)
+	 * is clamped to the 5.201 s deadline, where the socket gives up. */
+	static const uint64_t at_ms[] = { 0, 201, 603, 1407, 3015 };
 	for (int i = 0; i < 5; i++)
 		h_expect(h_next(h), t0 + MS(at_ms[i]), c, "P.", h->pkts[h->next_pkt - 1].tcp.seq,
 			 h->pkts[h->next_pkt - 1].tcp.ack, 1);
