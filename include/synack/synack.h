@@ -40,6 +40,7 @@ extern "C" {
 /* Knobs: Linux's sysctl names, units and defaults (net.ipv4.*, net.core.*). */
 struct sk_knobs {
 	int tcp_syn_retries;       /* 6 */
+	int tcp_syn_linear_timeouts; /* 4: SYN retries at a constant RTO first (Linux 6.x) */
 	int tcp_synack_retries;    /* 5 */
 	int tcp_retries1;          /* 3 */
 	int tcp_retries2;          /* 15 */

@@ -12,6 +12,7 @@ void sk_knobs_default(struct sk_knobs *k)
 {
 	*k = (struct sk_knobs){
 		.tcp_syn_retries = 6,
+		.tcp_syn_linear_timeouts = 4,
 		.tcp_synack_retries = 5,
 		.tcp_retries1 = 3,
 		.tcp_retries2 = 15,
@@ -75,6 +76,7 @@ struct knob_desc {
 /* Ranges are Linux 6.x's (net/ipv4/sysctl_net_ipv4.c) unless noted. */
 static const struct knob_desc knob_table[] = {
 	KNOB(tcp_syn_retries, IPV4, 1, 1, 127, CHECK_NONE), /* MAX_TCP_SYNCNT */
+	KNOB(tcp_syn_linear_timeouts, IPV4, 1, 0, U8_MAX, CHECK_NONE),
 	KNOB(tcp_synack_retries, IPV4, 1, 0, U8_MAX, CHECK_NONE),
 	KNOB(tcp_retries1, IPV4, 1, 0, U8_MAX, CHECK_NONE),
 	KNOB(tcp_retries2, IPV4, 1, 0, U8_MAX, CHECK_NONE),

@@ -27,15 +27,18 @@ static uint64_t model_timeout_ms(const struct sk_stack *st, int boundary, uint64
 }
 
 /* Whether the connection has retransmitted for as long as `boundary`
- * retries take, or for TCP_USER_TIMEOUT when that is set (RFC 5482;
- * Linux's retransmits_timed_out). */
+ * retries take from RTO_min (from the initial RTO during the handshake),
+ * or for TCP_USER_TIMEOUT when that is set (RFC 5482; Linux's
+ * retransmits_timed_out). */
 static bool retransmits_timed_out(const struct sk_stack *st, const struct sk_sock *s, int boundary)
 {
 	if (!s->retransmits)
 		return false;
-	uint64_t limit_ms = s->user_timeout_ms
-				    ? (uint64_t)s->user_timeout_ms
-				    : model_timeout_ms(st, boundary, (uint64_t)st->cfg.knobs.tcp_rto_min_ms);
+	bool handshake = TCPF(s->state) & (TCPF(SK_TCP_SYN_SENT) | TCPF(SK_TCP_SYN_RECV));
+	uint64_t base_ms = (uint64_t)(handshake ? st->cfg.knobs.tcp_rto_initial_ms
+						: st->cfg.knobs.tcp_rto_min_ms);
+	uint64_t limit_ms = s->user_timeout_ms ? (uint64_t)s->user_timeout_ms
+					       : model_timeout_ms(st, boundary, base_ms);
 	return st->now_ns - s->retrans_stamp_ns >= ms_ns(limit_ms);
 }
 
@@ -71,14 +74,19 @@ static void give_up(struct sk_stack *st, struct sk_sock *s)
 	tcp_abort(st, s, s->err_soft ? s->err_soft : ETIMEDOUT);
 }
 
-/* SYN or SYN-ACK lost: resend with the same ISN, doubling the RTO, until
- * tcp_syn_retries (TCP_SYNCNT) or tcp_synack_retries are spent. */
+/* SYN or SYN-ACK lost: resend with the same ISN until the retries are
+ * spent (Linux 6.x tcp_write_timeout): tcp_synack_retries for a SYN-ACK;
+ * for a SYN, tcp_syn_retries (TCP_SYNCNT) plus tcp_syn_linear_timeouts
+ * resends, or as long as tcp_syn_retries doublings of the initial RTO
+ * take, whichever comes first. The first tcp_syn_linear_timeouts resends
+ * of a SYN keep the initial RTO; then it doubles. */
 static bool handshake_timeout(struct sk_stack *st, struct sk_sock *s)
 {
-	int limit = s->state == SK_TCP_SYN_SENT
-			    ? (s->syn_retries ? s->syn_retries : st->cfg.knobs.tcp_syn_retries)
-			    : st->cfg.knobs.tcp_synack_retries;
-	if (s->retransmits >= limit || (s->user_timeout_ms && retransmits_timed_out(st, s, limit))) {
+	const struct sk_knobs *k = &st->cfg.knobs;
+	bool syn = s->state == SK_TCP_SYN_SENT;
+	int retries = syn ? (s->syn_retries ? s->syn_retries : k->tcp_syn_retries) : k->tcp_synack_retries;
+	int limit = retries + (syn ? k->tcp_syn_linear_timeouts : 0);
+	if (s->retransmits >= limit || ((syn || s->user_timeout_ms) && retransmits_timed_out(st, s, retries))) {
 		if (s->parent) {
 			/* a request that expires just goes, counted nowhere but in
 			 * TCPTimeouts (Linux's reqsk_timer_handler) */
@@ -93,7 +101,8 @@ static bool handshake_timeout(struct sk_stack *st, struct sk_sock *s)
 		return true;
 	}
 	s->retransmits++;
-	backoff_rto(st, s);
+	if (!syn || s->retransmits > k->tcp_syn_linear_timeouts)
+		backoff_rto(st, s);
 	s->flags &= ~SOCKF_RTT_TIMING; /* Karn */
 	s->rtx_at_ns = 0;
 	tcp_send_synack(st, s);

@@ -24,58 +24,97 @@ static void expect_syns(struct h *h, int c, const uint64_t *at_s, int n, uint32_
 	}
 }
 
-/* H5: SYN lost (no host answers): retransmitted with the same ISN at 1, 3,
- * 7, 15, 31, 63 s; connect fails with ETIMEDOUT at 127 s; counters. */
+static int connect_dead(struct h *h, int c, uint16_t port)
+{
+	struct sk_stack *st = h_st(h, c);
+	int fd = sk_socket(st, AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(DEAD_ADDR) };
+	assert_int_equal(sk_connect(st, fd, (struct sockaddr *)&a, sizeof(a)), -EINPROGRESS);
+	return fd;
+}
+
+/* Runs to `end_s` and checks that the SYN went out at exactly `at_s`
+ * (same ISN every time) and that connect failed with ETIMEDOUT at
+ * `end_s`, not a nanosecond before. */
+static void expect_syn_schedule(struct h *h, int c, int fd, const uint64_t *at_s, int n,
+				uint64_t end_s)
+{
+	h_run_until(h, SEC(end_s) - 1);
+	uint32_t isn = h->pkts[h->next_pkt].tcp.seq;
+	expect_syns(h, c, at_s, n, isn);
+	h_no_more(h);
+	assert_int_equal(h_state(h, c, fd), SK_TCP_SYN_SENT);
+	h_run_until(h, SEC(end_s));
+	assert_int_equal(h_state(h, c, fd), SK_TCP_CLOSE);
+	assert_int_equal(so_error(h, c, fd), ETIMEDOUT);
+	h_no_more(h);
+}
+
+/* H5, Linux 6.x defaults (measured on a 6.18 kernel): the first
+ * tcp_syn_linear_timeouts = 4 resends keep the 1 s RTO, then it doubles:
+ * SYNs at 0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67 s, and ETIMEDOUT at 131 s
+ * (tcp_syn_retries 6 + 4 resends). Counters as Linux counts them. */
 static void h5_syn_retries_default(void **state)
 {
 	(void)state;
 	struct h *h = h_new();
 	int c = h_host(h, "client", C_ADDR, NULL);
-	int fd = h_connect(h, c, DEAD_ADDR, 80);
-	h_run_until(h, SEC(127) - 1);
-	const struct h_pkt *syn = h_next(h);
-	uint32_t isn = syn->tcp.seq;
-	h->next_pkt = 0;
-	static const uint64_t at[] = { 0, 1, 3, 7, 15, 31, 63 };
-	expect_syns(h, c, at, 7, isn);
-	h_no_more(h);
-	assert_int_equal(h_state(h, c, fd), SK_TCP_SYN_SENT);
-	h_run_until(h, SEC(127));
-	assert_int_equal(h_state(h, c, fd), SK_TCP_CLOSE);
-	assert_int_equal(so_error(h, c, fd), ETIMEDOUT);
-	h_no_more(h);
+	int fd = connect_dead(h, c, 80);
+	static const uint64_t at[] = { 0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67 };
+	expect_syn_schedule(h, c, fd, at, 11, 131);
 	struct sk_stack *st = h_st(h, c);
-	assert_int_equal(sk_counter(st, SK_MIB_RetransSegs), 6);
-	assert_int_equal(sk_counter(st, SK_MIB_TCPTimeouts), 7);
+	assert_int_equal(sk_counter(st, SK_MIB_RetransSegs), 10);
+	assert_int_equal(sk_counter(st, SK_MIB_TCPTimeouts), 11);
 	assert_int_equal(sk_counter(st, SK_MIB_AttemptFails), 1);
 	assert_int_equal(sk_counter(st, SK_MIB_TCPAbortOnTimeout), 1);
 	h_free(h);
 }
 
-/* H5 with the founding article's tcp_syn_retries = 5: gives up at 63 s;
- * and per socket with TCP_SYNCNT = 2: at 7 s. */
+/* H5 as the founding article shows it: with tcp_syn_linear_timeouts = 0
+ * the RTO doubles from the start, SYNs at 0, 1, 3, 7, 15, 31, 63 s and
+ * ETIMEDOUT at 127 s; with tcp_syn_retries = 5 as well, at 63 s. */
+static void h5_syn_retries_classic(void **state)
+{
+	(void)state;
+	static const char *const knobs6[] = { "tcp_syn_linear_timeouts=0", NULL };
+	static const char *const knobs5[] = { "tcp_syn_linear_timeouts=0", "tcp_syn_retries=5", NULL };
+	static const uint64_t at[] = { 0, 1, 3, 7, 15, 31, 63 };
+	struct h *h = h_new();
+	int c = h_host(h, "client", C_ADDR, knobs6);
+	int fd = connect_dead(h, c, 80);
+	expect_syn_schedule(h, c, fd, at, 7, 127);
+	h_free(h);
+	h = h_new();
+	c = h_host(h, "client", C_ADDR, knobs5);
+	fd = connect_dead(h, c, 80);
+	expect_syn_schedule(h, c, fd, at, 6, 63);
+	h_free(h);
+}
+
+/* H5 per socket: TCP_SYNCNT = 2 ends the attempt when two doublings of
+ * the 1 s RTO have passed (7 s), though the linear resends have not run
+ * out: SYNs at 0, 1, 2, 3, 4, 5 s (as measured on Linux 6.18); and
+ * tcp_syn_retries = 5 gives up at 67 s, the first timer past 63 s. */
 static void h5_syn_retries_knob_and_syncnt(void **state)
 {
 	(void)state;
 	static const char *const knobs[] = { "tcp_syn_retries=5", NULL };
 	struct h *h = h_new();
 	int c = h_host(h, "client", C_ADDR, knobs);
-	int fd = h_connect(h, c, DEAD_ADDR, 80);
-	struct sk_stack *st = h_st(h, c);
-	int fd2 = sk_socket(st, AF_INET, SOCK_STREAM, 0);
+	int fd = connect_dead(h, c, 80);
+	int fd2 = connect_dead(h, c, 81);
+	/* TCP_SYNCNT set after connect() applies from the next timeout on */
 	int two = 2;
-	assert_int_equal(sk_setsockopt(st, fd2, IPPROTO_TCP, TCP_SYNCNT, &two, sizeof(two)), 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(81),
-				 .sin_addr.s_addr = htonl(DEAD_ADDR) };
-	assert_int_equal(sk_connect(st, fd2, (struct sockaddr *)&a, sizeof(a)), -EINPROGRESS);
+	assert_int_equal(sk_setsockopt(h_st(h, c), fd2, IPPROTO_TCP, TCP_SYNCNT, &two, sizeof(two)), 0);
 	h_run_until(h, SEC(7) - 1);
 	assert_int_equal(h_state(h, c, fd2), SK_TCP_SYN_SENT);
 	h_run_until(h, SEC(7));
 	assert_int_equal(h_state(h, c, fd2), SK_TCP_CLOSE);
 	assert_int_equal(so_error(h, c, fd2), ETIMEDOUT);
-	h_run_until(h, SEC(63) - 1);
+	h_run_until(h, SEC(67) - 1);
 	assert_int_equal(h_state(h, c, fd), SK_TCP_SYN_SENT);
-	h_run_until(h, SEC(63));
+	h_run_until(h, SEC(67));
 	assert_int_equal(h_state(h, c, fd), SK_TCP_CLOSE);
 	assert_int_equal(so_error(h, c, fd), ETIMEDOUT);
 	h_free(h);
@@ -214,6 +253,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(h5_syn_retries_default),
+		cmocka_unit_test(h5_syn_retries_classic),
 		cmocka_unit_test(h5_syn_retries_knob_and_syncnt),
 		cmocka_unit_test(a1_crash_retransmits_until_924s),
 		cmocka_unit_test(a8_user_timeout),

@@ -33,7 +33,7 @@ check 2 "which scenario?" lab run
 check 2 "unknown subcommand" lab frobnicate
 check 0 "synack lab run NAME|FILE" lab help
 # --set changes the run: with 5 SYN retries the connect fails at 63 s
-check 1 "connect(3, 10.0.0.2:80) = -1 ETIMEDOUT (Connection timed out) <63.000000>" lab run syn-lost --set tcp_syn_retries=5
+check 1 "connect(3, 10.0.0.2:80) = -1 ETIMEDOUT (Connection timed out) <63.000000>" lab run syn-lost-classic --set tcp_syn_retries=5
 check 0 "timer:(timewait," lab run four-way-close --ss 1s
 # the same seed gives the same run, another seed another one
 "$bin" lab run handshake --seed 7 >"$dir/a" 2>&1

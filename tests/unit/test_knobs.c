@@ -52,6 +52,7 @@ static void test_defaults_are_linux(void **state)
 	assert_int_equal(k.tcp_delack_min_ms, 40);
 	assert_int_equal(k.tcp_delack_max_ms, 200);
 	assert_int_equal(k.tcp_challenge_ack_limit, 1000);
+	assert_int_equal(k.tcp_syn_linear_timeouts, 4);
 	assert_int_equal(k.tcp_invalid_ratelimit, 500);
 }
 
@@ -163,6 +164,7 @@ static const struct range ranges[] = {
 	R(tcp_delack_max_ms, 1, 500),
 	R(tcp_challenge_ack_limit, 0, INT_MAX),
 	R(tcp_invalid_ratelimit, 0, INT_MAX / 1000),
+	R(tcp_syn_linear_timeouts, 0, 255),
 };
 
 static void expect_refused(struct sk_knobs *k, const char *name, const char *value, int err)
