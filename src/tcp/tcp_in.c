@@ -113,6 +113,17 @@ static void challenge_ack(struct sk_stack *st, struct sk_sock *s, const struct t
 	tcp_send_ack(st, s);
 }
 
+/* Our SYN or SYN-ACK was acknowledged: an RTT sample if it was sent only
+ * once (Karn), and the retransmission state cleared. */
+static void handshake_acked(struct sk_stack *st, struct sk_sock *s)
+{
+	if ((s->flags & SOCKF_RTT_TIMING) && !s->retransmits)
+		rtt_sample(st, s, st->now_ns - s->rtt_start_ns);
+	s->flags &= ~(SOCKF_RTT_TIMING | SOCKF_RTX_STAMP);
+	s->retransmits = s->backoff = 0;
+	s->rtx_at_ns = 0;
+}
+
 /* ---- SYN-SENT (RFC 9293 §3.10.7.3) ---- */
 
 static void synsent_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr *ip,
@@ -154,12 +165,7 @@ static void synsent_input(struct sk_stack *st, struct sk_sock *s, const struct i
 		return;
 	}
 	s->snd_una = seg->ack;
-	if ((s->flags & SOCKF_RTT_TIMING) && !s->retransmits)
-		rtt_sample(st, s, st->now_ns - s->rtt_start_ns);
-	s->flags &= ~SOCKF_RTT_TIMING;
-	s->retransmits = s->backoff = 0;
-	s->flags &= ~SOCKF_RTX_STAMP;
-	s->rtx_at_ns = 0;
+	handshake_acked(st, s);
 	sock_set_state(st, s, SK_TCP_ESTABLISHED);
 	tcp_established(st, s);
 	tcp_send_ack(st, s);
@@ -221,12 +227,7 @@ static bool synrecv_ack(struct sk_stack *st, struct sk_sock *s, const struct ip4
 		}
 		return false;
 	}
-	if ((s->flags & SOCKF_RTT_TIMING) && !s->retransmits)
-		rtt_sample(st, s, st->now_ns - s->rtt_start_ns);
-	s->flags &= ~SOCKF_RTT_TIMING;
-	s->retransmits = s->backoff = 0;
-	s->flags &= ~SOCKF_RTX_STAMP;
-	s->rtx_at_ns = 0;
+	handshake_acked(st, s);
 	s->snd_una = seg->ack;
 	s->snd_wnd = (uint32_t)seg->wnd << s->snd_wscale;
 	s->snd_wl1 = seg->seq;

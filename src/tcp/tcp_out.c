@@ -298,6 +298,18 @@ void tcp_retransmit_head(struct sk_stack *st, struct sk_sock *s)
 	xmit(st, s, s->snd_una, TCP_ACK | (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0), 0, n);
 }
 
+/* Emits a segment with no data that belongs to no full connection. */
+static void emit_bare(struct sk_stack *st, uint32_t src, uint32_t dst, const struct tcp_seg *seg)
+{
+	uint8_t *tcp = st->pkt + IP4_HDR_LEN;
+	size_t hl = tcp_emit(tcp, seg);
+	tcp_csum_set(tcp, hl, src, dst);
+	struct ip4_hdr ip = { .ttl = 64, .proto = IP_PROTO_TCP, .frag = IP4_DF, .src = src, .dst = dst };
+	ip4_emit(st->pkt, &ip, hl);
+	mib_inc(st, SK_MIB_OutSegs);
+	stack_emit(st, IP4_HDR_LEN + hl);
+}
+
 /* The ACK of a TIME-WAIT record: its last sequence numbers and window,
  * with timestamps when the connection used them. */
 void tcp_tw_send_ack(struct sk_stack *st, const struct tw_sock *tw)
@@ -309,14 +321,7 @@ void tcp_tw_send_ack(struct sk_stack *st, const struct tw_sock *tw)
 		seg.opts.tsval = (uint32_t)(st->now_ns / SK_NS_PER_MS) + tcp_ts_offset(st, tw->laddr, tw->raddr);
 		seg.opts.tsecr = tw->ts_recent;
 	}
-	uint8_t *tcp = st->pkt + IP4_HDR_LEN;
-	size_t hl = tcp_emit(tcp, &seg);
-	tcp_csum_set(tcp, hl, tw->laddr, tw->raddr);
-	struct ip4_hdr ip = { .ttl = 64, .proto = IP_PROTO_TCP, .frag = IP4_DF,
-			      .src = tw->laddr, .dst = tw->raddr };
-	ip4_emit(st->pkt, &ip, hl);
-	mib_inc(st, SK_MIB_OutSegs);
-	stack_emit(st, IP4_HDR_LEN + hl);
+	emit_bare(st, tw->laddr, tw->raddr, &seg);
 }
 
 /* A segment for no connection (RFC 9293 §3.10.7.1): answer with a reset,
@@ -333,13 +338,6 @@ void tcp_reset_reply(struct sk_stack *st, const struct ip4_hdr *ip, const struct
 		seg.ack = in->seq + in->data_len + !!(in->flags & TCP_SYN) + !!(in->flags & TCP_FIN);
 		seg.flags = TCP_RST | TCP_ACK;
 	}
-	uint8_t *tcp = st->pkt + IP4_HDR_LEN;
-	size_t hl = tcp_emit(tcp, &seg);
-	tcp_csum_set(tcp, hl, ip->dst, ip->src);
-	struct ip4_hdr out = { .ttl = 64, .proto = IP_PROTO_TCP, .frag = IP4_DF,
-			       .src = ip->dst, .dst = ip->src };
-	ip4_emit(st->pkt, &out, hl);
-	mib_inc(st, SK_MIB_OutSegs);
 	mib_inc(st, SK_MIB_OutRsts);
-	stack_emit(st, IP4_HDR_LEN + hl);
+	emit_bare(st, ip->dst, ip->src, &seg);
 }
