@@ -58,6 +58,8 @@ enum {
 	SOCKF_USER_BOUND = 1 << 6, /* the port came from bind() (not ephemeral) */
 	SOCKF_ORPHAN = 1 << 7,    /* close() called: no descriptor, no reader */
 	SOCKF_SHUT_RD = 1 << 8,
+	SOCKF_LISTENER_GONE = 1 << 10, /* half-open child of a closed listener */
+	SOCKF_TW_REUSED = 1 << 13, /* connect took over a TIME-WAIT: ts_recent is the old one */
 	SOCKF_SHUT_WR = 1 << 9,   /* FIN queued (shutdown or close) */
 	SOCKF_FIN_RCVD = 1 << 11,
 	SOCKF_IN_READY = 1 << 12, /* on the ready list */
@@ -107,8 +109,10 @@ struct tw_sock {
 	struct tw_sock *tw_next, *tw_prev; /* the FIFO, oldest first */
 	uint64_t expire_ns;
 	uint32_t rcv_nxt, ts_recent; /* the timestamp offset is recomputed */
+	uint32_t entry_ms;       /* when TIME-WAIT began (Linux tw_entry_stamp) */
+	uint32_t last_oow_ms;    /* last ACK to an out-of-window segment, or 0 */
 };
-_Static_assert(sizeof(struct tw_sock) <= 64, "a TIME-WAIT record fits in 64 bytes");
+_Static_assert(sizeof(struct tw_sock) <= 72, "a TIME-WAIT record fits in 72 bytes");
 
 enum {
 	TW_TS = 1 << 0,         /* timestamps in use */
@@ -339,6 +343,7 @@ bool tcp_tw_take(struct sk_stack *st, struct sk_sock *s, struct hnode *n, bool b
 void tcp_init_rwin(struct sk_stack *st, struct sk_sock *s, bool passive);
 void tcp_established(struct sk_stack *st, struct sk_sock *s);
 void tcp_child_unlink(struct sk_sock *c);
+void tcp_child_drop(struct sk_stack *st, struct sk_sock *c);
 void tcp_accept_queue_add(struct sk_sock *l, struct sk_sock *c);
 void tcp_syn_negotiate(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg);
 void tcp_send_synack_cookie(struct sk_stack *st, struct sk_sock *tmp);

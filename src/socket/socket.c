@@ -241,6 +241,7 @@ int sk_connect(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen
 	s->raddr = ip == INADDR_ANY ? st->cfg.addr : ip; /* 0.0.0.0 means this host */
 	s->rport = ntohs(sin.sin_port);
 	s->laddr = st->cfg.addr;
+	s->flags &= ~SOCKF_TW_REUSED; /* set again if this connect takes over a TIME-WAIT */
 	if (!(s->flags & SOCKF_BOUND))
 		err = port_connect(st, s);
 	else {

@@ -302,20 +302,21 @@ static bool port_shareable(struct sk_stack *st, uint16_t port)
  * bind()). The 4-tuple must be unused. */
 int port_connect(struct sk_stack *st, struct sk_sock *s)
 {
-	int low = st->cfg.knobs.ip_local_port_range[0];
-	int high = st->cfg.knobs.ip_local_port_range[1];
-	uint32_t n = (uint32_t)(high - low + 1);
+	uint32_t low = (uint32_t)st->cfg.knobs.ip_local_port_range[0];
+	uint32_t high = (uint32_t)st->cfg.knobs.ip_local_port_range[1] + 1; /* exclusive */
+	uint32_t remaining = high - low;
+	if (remaining > 1)
+		remaining &= ~1u; /* Linux __inet_hash_connect */
 	uint32_t key[3] = { s->laddr, s->raddr, s->rport };
 	uint32_t h = (uint32_t)siphash24(st->isn_key, key, sizeof(key));
 	uint32_t *perturb = &st->port_perturb[h & 255];
-	uint32_t offset = (h + *perturb) % n;
-	for (uint32_t parity = 0; parity < 2; parity++) {
-		uint32_t first = (uint32_t)low + offset;
-		uint32_t i = ((first & 1) != parity); /* the first port of this parity */
-		for (; i < n; i += 2) {
-			uint32_t port = (uint32_t)low + (offset + i) % n;
-			if ((port & 1) != parity)
-				continue; /* n odd: the wrap shifted parity */
+	uint32_t offset = (h + *perturb) % remaining;
+	offset &= ~1u; /* first pass: ports of the low end's parity */
+	for (int pass = 0; pass < 2; pass++, offset++) {
+		uint32_t port = low + offset;
+		for (uint32_t i = 0; i < remaining; i += 2, port += 2) {
+			if (port >= high)
+				port -= remaining;
 			if (!port_shareable(st, (uint16_t)port))
 				continue;
 			struct hnode *n = ehash_lookup(st, s->laddr, (uint16_t)port, s->raddr, s->rport);
@@ -325,6 +326,8 @@ int port_connect(struct sk_stack *st, struct sk_sock *s)
 			*perturb += i + 2;
 			return port_bind(st, s, (uint16_t)port);
 		}
+		if (remaining == 1)
+			break;
 	}
 	return -EADDRNOTAVAIL;
 }

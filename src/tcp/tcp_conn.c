@@ -35,7 +35,11 @@ void tcp_init_rwin(struct sk_stack *st, struct sk_sock *s, bool passive)
 	const struct sk_knobs *k = &st->cfg.knobs;
 	uint32_t full = (uint32_t)tcp_rcvbuf_limit(st, s) / 2;
 	uint32_t clamp = s->rcvbuf ? full : 65535u << 14;
-	uint32_t mss = s->adv_mss - (passive && (s->flags & SOCKF_TS) ? 12 : 0);
+	/* the timestamp option's 12 bytes come off a listener's child with
+	 * timestamps, and off a connect that took over a TIME-WAIT (Linux
+	 * tcp_connect_init: ts_recent_stamp is set) */
+	bool ts = passive ? (s->flags & SOCKF_TS) != 0 : (s->flags & SOCKF_TW_REUSED) != 0;
+	uint32_t mss = s->adv_mss - (ts ? 12 : 0);
 	uint32_t space = full < clamp ? full : clamp;
 	if (space > mss)
 		space = space / mss * mss;
@@ -104,14 +108,16 @@ bool tcp_tw_take(struct sk_stack *st, struct sk_sock *s, struct hnode *n, bool b
 	bool loopback = (tw->laddr >> 24) == 127 || (tw->raddr >> 24) == 127;
 	if (reuse == 2 && !loopback)
 		reuse = 0;
-	uint64_t stamp_ns = tw->expire_ns - TCP_TIMEWAIT_LEN_NS; /* when ts_recent was taken */
-	if (!(tw->tw_flags & TW_TS) || !(bound || (reuse && st->now_ns > stamp_ns + SK_NS_PER_S)))
+	/* Linux 6.x: reuse when tcp_clock_ms() is after tw_entry_stamp +
+	 * tcp_tw_reuse_delay (1000 ms), whole milliseconds */
+	uint32_t now_ms = (uint32_t)(st->now_ns / SK_NS_PER_MS);
+	if (!(tw->tw_flags & TW_TS) || !(bound || (reuse && (int32_t)(now_ms - (tw->entry_ms + 1000)) > 0)))
 		return false;
 	s->iss = tw->snd_nxt + 65535 + 2;
 	if (!s->iss)
 		s->iss = 1;
 	s->ts_recent = tw->ts_recent;
-	s->flags |= SOCKF_ISS_SET;
+	s->flags |= SOCKF_ISS_SET | SOCKF_TW_REUSED;
 	tcp_tw_kill(st, tw);
 	return true;
 }
@@ -165,17 +171,18 @@ void tcp_listen_stop(struct sk_stack *st, struct sk_sock *l)
 	while (q->acc_head) {
 		struct sk_sock *c = q->acc_head;
 		tcp_child_unlink(c);
-		if (c->state != SK_TCP_CLOSE) {
-			mib_inc(st, SK_MIB_TCPAbortOnClose);
-			tcp_send_reset(st, c);
-		}
+		if (c->state != SK_TCP_CLOSE)
+			tcp_send_reset(st, c); /* tcp_disconnect: no TCPAbortOnClose */
 		sock_set_state(st, c, SK_TCP_CLOSE);
 		sock_destroy(st, c);
 	}
+	/* Half-open ones stay (Linux keeps the requests in the connection
+	 * table) until their SYN-ACK timer or their next segment drops them,
+	 * silently. */
 	while (q->syn_head) {
 		struct sk_sock *c = q->syn_head;
 		tcp_child_unlink(c);
-		sock_destroy(st, c);
+		c->flags |= SOCKF_LISTENER_GONE;
 	}
 	lhash_remove(st, l);
 	sk_free(st, l->lq, sizeof(*l->lq));
@@ -248,6 +255,7 @@ void tcp_time_wait(struct sk_stack *st, struct sk_sock *s)
 		tw->snd_nxt = s->snd_nxt;
 		tw->rcv_nxt = s->rcv_nxt;
 		tw->ts_recent = s->ts_recent;
+		tw->entry_ms = (uint32_t)(st->now_ns / SK_NS_PER_MS);
 	}
 	ehash_remove(st, &s->hn);
 	s->state = SK_TCP_CLOSE; /* quietly: the record carries the state on */
@@ -348,7 +356,9 @@ void tcp_timewait_input(struct sk_stack *st, struct tw_sock *tw, const struct ip
 	if (seg->seq == tw->rcv_nxt && (seg->seq == end || (seg->flags & TCP_RST))) {
 		if (seg->flags & TCP_RST)
 			tw_done(st, tw); /* RFC 1337 hazard, but Linux's default */
-		return;                  /* a bare ACK: nothing to do */
+		else
+			tw_restart(st, tw); /* a bare ACK: Linux restarts 2MSL */
+		return;
 	}
 	bool ts_newer = (tw->tw_flags & TW_TS) && (seg->opts.has & TCP_HAS_TS) &&
 			(int32_t)(tw->ts_recent - seg->opts.tsval) < 0;
@@ -359,19 +369,26 @@ void tcp_timewait_input(struct sk_stack *st, struct tw_sock *tw, const struct ip
 		 * it with an ISN 64 KiB past the old connection's. */
 		uint32_t isn = tw->snd_nxt + 65535 + 2;
 		struct sk_sock *l = lhash_lookup(st, seg->dport);
-		tw_done(st, tw);
-		if (l)
+		if (l) {
+			tw_done(st, tw);
 			tcp_listen_input(st, l, ip, seg, isn ? isn : 1);
-		else
-			tcp_reset_reply(st, ip, seg);
+			return;
+		}
+		/* no listener: Linux answers with the TIME-WAIT ACK, no limit */
+		tcp_tw_send_ack(st, tw);
 		return;
 	}
 	if (seg->flags & TCP_RST)
 		return;
 	if (seg->flags & TCP_ACK)
 		tw_restart(st, tw); /* C8: a retransmitted FIN restarts 2MSL */
-	/* Linux also rate-limits these ACKs per record (500 ms); a 64-byte
-	 * record has no room for that clock, and the peer's own limits
-	 * already stop an ACK loop. */
+	/* Linux tcp_oow_rate_limited: data and FINs always, others at most
+	 * once per tcp_invalid_ratelimit */
+	if (!(seg->seq != end && !(seg->flags & TCP_SYN))) {
+		uint32_t now_ms = (uint32_t)(st->now_ns / SK_NS_PER_MS);
+		if (tw->last_oow_ms && now_ms - tw->last_oow_ms < (uint32_t)st->cfg.knobs.tcp_invalid_ratelimit)
+			return;
+		tw->last_oow_ms = now_ms ? now_ms : 1;
+	}
 	tcp_tw_send_ack(st, tw);
 }

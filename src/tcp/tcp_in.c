@@ -190,16 +190,16 @@ static bool seq_acceptable(const struct sk_sock *s, const struct tcp_seg *seg)
  * in the window earns a challenge ACK. Returns true when `s` is gone. */
 static bool rst_input(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
 {
-	if (s->state == SK_TCP_SYN_RECV && s->parent) {
-		/* L5: a half-open child dies; the listener stays. Linux drops a
-		 * request on any in-window reset. */
-		tcp_child_unlink(s);
-		sock_done(st, s);
-		return true;
-	}
 	if (seg->seq != s->rcv_nxt) {
 		challenge_ack(st, s, seg);
 		return false;
+	}
+	if (s->state == SK_TCP_SYN_RECV && s->parent) {
+		/* L5: a half-open child dies (AttemptFails); the listener stays.
+		 * Linux 6.x challenges an inexact reset here too. */
+		tcp_child_unlink(s);
+		sock_done(st, s);
+		return true;
 	}
 	tcp_abort(st, s, s->state == SK_TCP_CLOSE_WAIT ? EPIPE : ECONNRESET);
 	return true;
@@ -221,9 +221,13 @@ static bool synrecv_ack(struct sk_stack *st, struct sk_sock *s, const struct ip4
 		mib_inc(st, SK_MIB_ListenOverflows);
 		stack_event_drop(st, SK_MIB_ListenDrops, ip->src, seg->sport, seg->dport);
 		if (st->cfg.knobs.tcp_abort_on_overflow) {
+			/* Linux drops the request (inet_csk_reqsk_queue_drop):
+			 * no AttemptFails, unlike a reset received */
 			tcp_reset_reply(st, ip, seg);
 			tcp_child_unlink(s);
-			sock_done(st, s);
+			s->state = SK_TCP_CLOSE;
+			stack_event_state(st, s, SK_TCP_SYN_RECV);
+			sock_destroy(st, s);
 		}
 		return false;
 	}
@@ -816,6 +820,10 @@ void tcp_input(struct sk_stack *st, const struct ip4_hdr *ip, const uint8_t *p, 
 	if (n && n->state == SK_TCP_TIME_WAIT) {
 		tcp_timewait_input(st, (struct tw_sock *)n, ip, &seg);
 		return;
+	}
+	if (n && (((struct sk_sock *)n)->flags & SOCKF_LISTENER_GONE)) {
+		tcp_child_drop(st, (struct sk_sock *)n); /* Linux: drop, look up again */
+		n = NULL;
 	}
 	if (n) {
 		tcp_conn_input(st, (struct sk_sock *)n, ip, &seg);

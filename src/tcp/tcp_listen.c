@@ -41,6 +41,18 @@ void tcp_child_unlink(struct sk_sock *c)
 	c->parent = NULL;
 }
 
+/* A request dropped without a word or a counter (Linux
+ * inet_csk_reqsk_queue_drop): CLOSED for the observer, then freed. */
+void tcp_child_drop(struct sk_stack *st, struct sk_sock *c)
+{
+	if (c->parent)
+		tcp_child_unlink(c);
+	int old = c->state;
+	c->state = SK_TCP_CLOSE;
+	stack_event_state(st, c, old);
+	sock_destroy(st, c);
+}
+
 void tcp_accept_queue_add(struct sk_sock *l, struct sk_sock *c)
 {
 	struct listen_q *q = l->lq;
@@ -287,14 +299,15 @@ void tcp_listen_input(struct sk_stack *st, struct sk_sock *l, const struct ip4_h
 	int cookies = st->cfg.knobs.tcp_syncookies;
 	bool want_cookie = false;
 	/* The order of Linux's tcp_conn_request. */
-	if (cookies == 2 || q->syn_count >= q->backlog) {
+	/* Linux 6.x inet_csk_reqsk_queue_is_full: full when it holds more
+	 * than the backlog; tcp_syn_flood_action counts either way. */
+	if (cookies == 2 || q->syn_count > q->backlog) {
 		if (!cookies) {
 			mib_inc(st, SK_MIB_TCPReqQFullDrop);
 			stack_event_drop(st, SK_MIB_ListenDrops, ip->src, seg->sport, seg->dport);
 			return;
 		}
-		if (cookies != 2)
-			mib_inc(st, SK_MIB_TCPReqQFullDoCookies);
+		mib_inc(st, SK_MIB_TCPReqQFullDoCookies);
 		want_cookie = true;
 	}
 	if (q->acc_count > q->backlog) { /* L3: the accept queue is full */

@@ -82,7 +82,7 @@ static void syn_options(struct sk_stack *st, struct sk_sock *s, struct tcp_opts 
 	if (synack ? (s->flags & SOCKF_TS) != 0 : k->tcp_timestamps) {
 		o->has |= TCP_HAS_TS;
 		o->tsval = tcp_now_ts(st, s);
-		o->tsecr = synack ? s->ts_recent : 0;
+		o->tsecr = (synack || (s->flags & SOCKF_TW_REUSED)) ? s->ts_recent : 0;
 	}
 	if (synack ? (s->flags & SOCKF_WSCALE) != 0 : k->tcp_window_scaling) {
 		o->has |= TCP_HAS_WSCALE;

@@ -82,6 +82,10 @@ static void give_up(struct sk_stack *st, struct sk_sock *s)
  * of a SYN keep the initial RTO; then it doubles. */
 static bool handshake_timeout(struct sk_stack *st, struct sk_sock *s)
 {
+	if (s->flags & SOCKF_LISTENER_GONE) {
+		tcp_child_drop(st, s); /* Linux reqsk_timer_handler: listener gone */
+		return true;
+	}
 	const struct sk_knobs *k = &st->cfg.knobs;
 	bool syn = s->state == SK_TCP_SYN_SENT;
 	int retries = syn ? (s->syn_retries ? s->syn_retries : k->tcp_syn_retries) : k->tcp_synack_retries;
