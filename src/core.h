@@ -106,13 +106,15 @@ struct tw_sock {
 	uint8_t tw_flags;        /* TW_* */
 	uint16_t rcv_wnd_scaled; /* the window to announce, already shifted */
 	uint32_t snd_nxt;
-	struct tw_sock *tw_next, *tw_prev; /* the FIFO, oldest first */
+	uint32_t tw_next, tw_prev; /* the FIFO by index, oldest first; TW_NONE ends it */
 	uint64_t expire_ns;
 	uint32_t rcv_nxt, ts_recent; /* the timestamp offset is recomputed */
 	uint32_t entry_ms;       /* when TIME-WAIT began (Linux tw_entry_stamp) */
 	uint32_t last_oow_ms;    /* last ACK to an out-of-window segment, or 0 */
 };
-_Static_assert(sizeof(struct tw_sock) <= 72, "a TIME-WAIT record fits in 72 bytes");
+_Static_assert(sizeof(struct tw_sock) <= 64, "a TIME-WAIT record fits in 64 bytes");
+#define TW_NONE UINT32_MAX
+#define TW_CHUNK 1024 /* records allocated together */
 
 enum {
 	TW_TS = 1 << 0,         /* timestamps in use */
@@ -223,9 +225,10 @@ struct sk_stack {
 	struct hnode **ehash;
 	uint32_t ehash_mask, ehash_count;
 	/* TIME-WAIT records, oldest first, and the timer for the oldest */
-	struct tw_sock *tw_head, *tw_tail;
+	struct tw_sock **tw_chunks;   /* record storage (tcp_tw.c) */
+	uint32_t tw_nchunks, tw_free; /* free records by index */
+	uint32_t tw_head, tw_tail, tw_count;
 	struct wheel_timer tw_timer;
-	uint32_t tw_count;
 	/* listeners by local port */
 	struct hnode **lhash;
 	uint32_t lhash_mask, lhash_count;
@@ -338,6 +341,8 @@ void tcp_timewait_input(struct sk_stack *st, struct tw_sock *tw, const struct ip
 			const struct tcp_seg *seg);
 void tcp_tw_expire(struct sk_stack *st);
 void tcp_tw_kill(struct sk_stack *st, struct tw_sock *tw);
+struct tw_sock *tw_at(const struct sk_stack *st, uint32_t idx);
+void tcp_tw_storage_free(struct sk_stack *st);
 void tcp_tw_send_ack(struct sk_stack *st, const struct tw_sock *tw);
 bool tcp_tw_take(struct sk_stack *st, struct sk_sock *s, struct hnode *n, bool bound);
 void tcp_init_rwin(struct sk_stack *st, struct sk_sock *s, bool passive);

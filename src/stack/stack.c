@@ -50,6 +50,7 @@ struct sk_stack *sk_stack_new(const struct sk_config *cfg, uint64_t now_ns)
 	if (!st->cfg.free)
 		st->cfg.free = default_free;
 	st->now_ns = now_ns;
+	st->tw_head = st->tw_tail = st->tw_free = TW_NONE;
 	wheel_init(&st->wheel, now_ns);
 	uint64_t x = cfg->seed;
 	st->hash_key[0] = splitmix64(&x);
@@ -75,8 +76,9 @@ void sk_stack_free(struct sk_stack *st)
 	for (int fd = 0; fd < st->fd_cap; fd++)
 		if (st->fds[fd])
 			sock_destroy(st, st->fds[fd]);
-	while (st->tw_head)
-		tcp_tw_kill(st, st->tw_head);
+	while (st->tw_head != TW_NONE)
+		tcp_tw_kill(st, tw_at(st, st->tw_head));
+	tcp_tw_storage_free(st);
 	for (uint32_t i = 0; st->ehash && i <= st->ehash_mask; i++)
 		while (st->ehash[i])
 			sock_destroy(st, (struct sk_sock *)st->ehash[i]);
