@@ -158,7 +158,11 @@ struct sk_sock {
 	uint16_t user_mss;      /* TCP_MAXSEG, or 0 */
 
 	/* RFC 6298 round-trip estimate, microseconds */
-	uint32_t srtt_us, rttvar_us, rto_ms;
+	uint32_t srtt_us, rttvar_us, rto_ms; /* rttvar_us: mdev / 4, as tcpi_rttvar */
+	/* Linux's tcp_rtt_estimator state: SRTT << 3, mean deviation, its
+	 * maximum over the current RTT, and the variance term of the RTO
+	 * (>= RTO_min), which decays once per RTT (at rtt_var_seq) */
+	uint32_t srtt8_us, mdev_us, mdev_max_us, rto_var_us, rtt_var_seq;
 	uint32_t rtt_seq;       /* timing this sequence number, with SOCKF_RTT_TIMING */
 	uint64_t rtt_start_ns;
 	uint64_t retrans_stamp_ns; /* first (re)transmission of the head, for give-up */
@@ -177,6 +181,7 @@ struct sk_sock {
 	/* RFC 7323 timestamps */
 	uint32_t ts_recent, ts_offset;
 	struct tcp_sack_block dsack; /* valid with SOCKF_DSACK */
+	uint32_t sack_recent[4]; /* seqs of the latest out-of-order arrivals, newest first */
 
 	struct ring snd, rcv;
 	struct ofo_seg *ofo;

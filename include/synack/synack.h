@@ -65,7 +65,7 @@ struct sk_knobs {
 	int tcp_rto_initial_ms;    /* 1000 (RFC 6298 §2.1) */
 	int tcp_delack_min_ms;     /* 40 (TCP_DELACK_MIN) */
 	int tcp_delack_max_ms;     /* 200 (TCP_DELACK_MAX) */
-	int tcp_challenge_ack_limit; /* 1000 per second (the RFC 5961 rate limit) */
+	int tcp_challenge_ack_limit; /* INT_MAX per second (Linux 6.x; RFC 5961 suggests 1000) */
 	int tcp_invalid_ratelimit; /* ms: 500; at most one ACK per this to out-of-window segments */
 };
 

@@ -37,7 +37,7 @@ void sk_knobs_default(struct sk_knobs *k)
 		.tcp_rto_initial_ms = 1000,
 		.tcp_delack_min_ms = 40,
 		.tcp_delack_max_ms = 200,
-		.tcp_challenge_ack_limit = 1000,
+		.tcp_challenge_ack_limit = INT_MAX,
 		.tcp_invalid_ratelimit = 500,
 	};
 }

@@ -45,17 +45,45 @@ static void update_ts_recent(struct sk_sock *s, const struct tcp_seg *seg)
  * at RTO_min, so the RTO is at least SRTT + 200 ms. */
 static void rtt_sample(struct sk_stack *st, struct sk_sock *s, uint64_t rtt_ns)
 {
-	uint32_t m = (uint32_t)(rtt_ns / 1000);
+	/* Linux's tcp_rtt_estimator: SRTT moves by 1/8 of the error, mdev by
+	 * 1/4 (by 1/32 when the RTT falls), and the RTO's variance term
+	 * follows the largest mdev of each RTT, decaying once per RTT, never
+	 * below RTO_min. */
+	int64_t m = (int64_t)(rtt_ns / 1000);
+	uint32_t rto_min_us = (uint32_t)st->cfg.knobs.tcp_rto_min_ms * 1000;
 	if (m == 0)
 		m = 1; /* as Linux: a sample of 0 still counts as a sample */
-	if (!s->srtt_us) {
-		s->srtt_us = m;
-		s->rttvar_us = m / 2;
+	if (s->srtt8_us) {
+		m -= s->srtt8_us >> 3;
+		s->srtt8_us = (uint32_t)((int64_t)s->srtt8_us + m);
+		if (m < 0) {
+			m = -m - (s->mdev_us >> 2);
+			if (m > 0)
+				m >>= 3;
+		} else {
+			m -= s->mdev_us >> 2;
+		}
+		s->mdev_us = (uint32_t)((int64_t)s->mdev_us + m);
+		if (s->mdev_us > s->mdev_max_us) {
+			s->mdev_max_us = s->mdev_us;
+			if (s->mdev_max_us > s->rto_var_us)
+				s->rto_var_us = s->mdev_max_us;
+		}
+		if (seq_gt(s->snd_una, s->rtt_var_seq)) {
+			if (s->mdev_max_us < s->rto_var_us)
+				s->rto_var_us -= (s->rto_var_us - s->mdev_max_us) >> 2;
+			s->rtt_var_seq = s->snd_nxt;
+			s->mdev_max_us = rto_min_us;
+		}
 	} else {
-		uint32_t err = m > s->srtt_us ? m - s->srtt_us : s->srtt_us - m;
-		s->rttvar_us = s->rttvar_us - s->rttvar_us / 4 + err / 4;
-		s->srtt_us = s->srtt_us - s->srtt_us / 8 + m / 8;
+		s->srtt8_us = (uint32_t)m << 3;
+		s->mdev_us = (uint32_t)m << 1;
+		s->rto_var_us = s->mdev_us > rto_min_us ? s->mdev_us : rto_min_us;
+		s->mdev_max_us = s->rto_var_us;
+		s->rtt_var_seq = s->snd_nxt;
 	}
+	s->srtt_us = s->srtt8_us >> 3 ? s->srtt8_us >> 3 : 1;
+	s->rttvar_us = s->mdev_us >> 2;
 	s->rto_ms = tcp_rto_base_ms(st, s);
 }
 
@@ -66,9 +94,7 @@ uint32_t tcp_rto_base_ms(const struct sk_stack *st, const struct sk_sock *s)
 {
 	if (!s->srtt_us)
 		return (uint32_t)st->cfg.knobs.tcp_rto_initial_ms;
-	uint32_t var = 4 * s->rttvar_us;
-	uint32_t min_us = (uint32_t)st->cfg.knobs.tcp_rto_min_ms * 1000;
-	uint32_t rto_ms = (s->srtt_us + (var > min_us ? var : min_us) + 999) / 1000;
+	uint32_t rto_ms = (s->srtt_us + s->rto_var_us + 999) / 1000;
 	uint32_t max_ms = (uint32_t)st->cfg.knobs.tcp_rto_max_ms;
 	return rto_ms > max_ms ? max_ms : rto_ms;
 }
@@ -100,8 +126,13 @@ static void send_dupack(struct sk_stack *st, struct sk_sock *s, const struct tcp
  * Linux limits it. */
 static void challenge_ack(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
 {
-	if (tcp_oow_rate_limited(st, s, seg))
+	(void)seg;
+	/* Linux 6.x: __tcp_oow_rate_limited, for segments with data too */
+	uint32_t now_ms = (uint32_t)(st->now_ns / SK_NS_PER_MS);
+	if (s->last_oow_ack_ms &&
+	    now_ms - s->last_oow_ack_ms < (uint32_t)st->cfg.knobs.tcp_invalid_ratelimit)
 		return;
+	s->last_oow_ack_ms = now_ms ? now_ms : 1;
 	if (st->now_ns - st->challenge_window_start_ns >= SK_NS_PER_S) {
 		st->challenge_window_start_ns = st->now_ns;
 		st->challenge_count = 0;
@@ -188,9 +219,29 @@ static bool seq_acceptable(const struct sk_sock *s, const struct tcp_seg *seg)
 
 /* RFC 5961 §3.2: a reset is taken only at exactly RCV.NXT; one elsewhere
  * in the window earns a challenge ACK. Returns true when `s` is gone. */
+/* Linux's tcp_reset_check: after the peer's FIN, a RST at RCV.NXT - 1. */
+static bool rst_after_fin(const struct sk_sock *s, const struct tcp_seg *seg)
+{
+	return seg->seq == s->rcv_nxt - 1 &&
+	       (TCPF(s->state) & (TCPF(SK_TCP_CLOSE_WAIT) | TCPF(SK_TCP_LAST_ACK) | TCPF(SK_TCP_CLOSING)));
+}
+
+/* Linux (tcp_validate_incoming): with SACK, a RST at the right edge of the
+ * right-most block we report counts as exact. */
+static bool rst_at_sack_edge(const struct sk_sock *s, const struct tcp_seg *seg)
+{
+	if (!(s->flags & SOCKF_SACK) || !s->ofo)
+		return false;
+	uint32_t max = s->ofo->seq + s->ofo->len;
+	for (const struct ofo_seg *o = s->ofo->next; o; o = o->next)
+		if (seq_gt(o->seq + o->len, max))
+			max = o->seq + o->len;
+	return seg->seq == max;
+}
+
 static bool rst_input(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
 {
-	if (seg->seq != s->rcv_nxt) {
+	if (seg->seq != s->rcv_nxt && !rst_after_fin(s, seg) && !rst_at_sack_edge(s, seg)) {
 		challenge_ack(st, s, seg);
 		return false;
 	}
@@ -279,15 +330,17 @@ static bool fin_acked(struct sk_stack *st, struct sk_sock *s)
 
 /* Linux's tcp_may_update_window: a newer segment, or a newer ACK, or the
  * same with a larger window. */
-static void update_window(struct sk_sock *s, const struct tcp_seg *seg)
+static bool update_window(struct sk_sock *s, const struct tcp_seg *seg)
 {
 	uint32_t nwin = (uint32_t)seg->wnd << s->snd_wscale;
 	if (seq_gt(seg->ack, s->snd_una) || seq_gt(seg->seq, s->snd_wl1) ||
-	    (seg->seq == s->snd_wl1 && nwin > s->snd_wnd)) {
+	    (seg->seq == s->snd_wl1 && (nwin > s->snd_wnd || !nwin))) {
 		s->snd_wnd = nwin;
 		s->snd_wl1 = seg->seq;
 		s->snd_wl2 = seg->ack;
+		return true; /* Linux FLAG_WIN_UPDATE: not a duplicate ACK */
 	}
+	return false;
 }
 
 /* Congestion window growth on new ACKs: slow start, then congestion
@@ -352,8 +405,7 @@ static enum ack_result ack_input(struct sk_stack *st, struct sk_sock *s, const s
 		return ACK_DISCARD; /* acks what we never sent: dropped, as Linux does */
 	if (seq_lt(seg->ack, s->snd_una))
 		return ACK_OK; /* an old duplicate ACK: its data may still be new */
-	uint32_t old_wnd = s->snd_wnd;
-	update_window(s, seg);
+	bool win_update = update_window(s, seg);
 	s->probes = 0; /* the peer is alive (Linux tcp_ack) */
 	s->err_soft = 0;
 	if ((s->flags & SOCKF_PERSIST) && s->snd_wnd) {
@@ -361,10 +413,15 @@ static enum ack_result ack_input(struct sk_stack *st, struct sk_sock *s, const s
 		s->flags &= ~SOCKF_PERSIST;
 		s->rtx_at_ns = 0;
 		s->backoff = 0;
+	} else if (s->flags & SOCKF_PERSIST) {
+		/* still closed: the next probe counts from this ACK (Linux
+		 * tcp_ack_probe re-arms ICSK_TIME_PROBE0 from now) */
+		s->rtx_at_ns = st->now_ns + tcp_probe0_ns(st, s);
+		sock_rearm(st, s);
 	}
 	uint32_t acked = seg->ack - s->snd_una;
 	if (acked == 0) {
-		if (!seg->data_len && !(seg->flags & (TCP_SYN | TCP_FIN)) && s->snd_wnd == old_wnd &&
+		if (!seg->data_len && !(seg->flags & (TCP_SYN | TCP_FIN)) && !win_update &&
 		    s->snd_una != s->snd_max)
 			dupack(st, s);
 		tcp_output(st, s); /* the window may have opened */
@@ -376,11 +433,25 @@ static enum ack_result ack_input(struct sk_stack *st, struct sk_sock *s, const s
 	s->snd_una = seg->ack;
 	if (seq_lt(s->snd_nxt, s->snd_una))
 		s->snd_nxt = s->snd_una;
+	bool sampled = false;
 	if ((s->flags & SOCKF_RTT_TIMING) && seq_ge(seg->ack, s->rtt_seq)) {
 		rtt_sample(st, s, st->now_ns - s->rtt_start_ns);
 		s->flags &= ~SOCKF_RTT_TIMING;
+		sampled = true;
+	} else if (!(s->flags & SOCKF_RTT_TIMING) && (s->flags & SOCKF_TS) &&
+		   (seg->opts.has & TCP_HAS_TS) && seg->opts.tsecr) {
+		/* Linux tcp_ack_update_rtt: no timed segment (Karn), but the
+		 * echoed timestamp says which transmission is being ACKed
+		 * (RFC 7323 §4.1): a sample in ms, at least 1 */
+		uint32_t d = tcp_now_ts(st, s) - seg->opts.tsecr;
+		if ((int32_t)d >= 0) {
+			rtt_sample(st, s, (uint64_t)(d ? d : 1) * SK_NS_PER_MS);
+			sampled = true;
+		}
 	}
-	s->retransmits = s->backoff = 0;
+	s->retransmits = 0;
+	if (sampled)
+		s->backoff = 0; /* Linux: backoff is reset only by a valid RTT sample */
 	s->flags &= ~SOCKF_RTX_STAMP;
 	if (s->flags & SOCKF_RECOVERY)
 		recovery_ack(st, s, acked);
@@ -423,6 +494,9 @@ static void ofo_insert(struct sk_stack *st, struct sk_sock *s, uint32_t seq, con
 	o->next = *pp;
 	*pp = o;
 	s->ofo_bytes += n;
+	/* RFC 2018 §4: the block holding the latest arrival is reported first */
+	memmove(&s->sack_recent[1], &s->sack_recent[0], 3 * sizeof(s->sack_recent[0]));
+	s->sack_recent[0] = seq;
 	mib_inc(st, SK_MIB_TCPOFOQueue);
 }
 
@@ -663,7 +737,11 @@ static bool data_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_
 	    seq_gt(seq + n, s->rcv_nxt)) {
 		/* RFC 1122 §4.2.2.13 via Linux: new data for a socket that will
 		 * never read it again is answered with a reset. */
-		mib_inc(st, SK_MIB_TCPAbortOnData);
+		/* An orphan in FIN_WAIT_2 is a time-wait socket in Linux when its
+		 * fin timeout is at most 60 s; that path does not count it. */
+		if (!((s->flags & SOCKF_ORPHAN) && s->state == SK_TCP_FIN_WAIT2 &&
+		      tcp_fin_timeout_ns(st, s) <= 60 * SK_NS_PER_S))
+			mib_inc(st, SK_MIB_TCPAbortOnData);
 		tcp_reset_reply(st, ip, seg); /* Linux: tcp_v4_send_reset answers the segment */
 		tcp_abort(st, s, ECONNRESET);
 		return true;
@@ -760,15 +838,18 @@ static bool synrecv_syn_ok(struct sk_stack *st, struct sk_sock *s, const struct 
 void tcp_conn_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr *ip,
 		       const struct tcp_seg *seg)
 {
-	s->lrcvtime_ns = st->now_ns;
 	if (s->state == SK_TCP_SYN_SENT) {
+		s->lrcvtime_ns = st->now_ns;
 		synsent_input(st, s, ip, seg);
 		return;
 	}
 	if (!seq_acceptable(s, seg)) {
 		mib_inc(st, SK_MIB_SynackTcpBadSeq);
-		if (seg->flags & TCP_RST)
+		if (seg->flags & TCP_RST) {
+			if (rst_after_fin(s, seg)) /* RCV.NXT - 1 is left of the window */
+				rst_input(st, s, seg);
 			return;
+		}
 		if (seg->flags & TCP_SYN)
 			syn_challenge(st, s, seg);
 		else
@@ -779,6 +860,7 @@ void tcp_conn_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr
 		rst_input(st, s, seg);
 		return;
 	}
+	s->lrcvtime_ns = st->now_ns; /* a sign of life: restarts keepalive's idle time */
 	if ((seg->flags & TCP_SYN) && !synrecv_syn_ok(st, s, ip, seg))
 		return;
 	/* H9/H10: a SYN-ACK completing a simultaneous open; once ESTABLISHED

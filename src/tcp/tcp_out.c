@@ -90,20 +90,33 @@ static void syn_options(struct sk_stack *st, struct sk_sock *s, struct tcp_opts 
 	}
 }
 
-/* SACK blocks for the out-of-order data we hold (RFC 2018 §4): the most
- * recently changed first; we report them in sequence order, up to three
- * beside timestamps. */
+/* SACK blocks for the out-of-order data we hold (RFC 2018 §4): the block
+ * holding the latest arrival first, then the blocks of earlier arrivals,
+ * newest first, then any others in sequence order; up to three beside
+ * timestamps. */
 static void sack_blocks(const struct sk_sock *s, struct tcp_opts *o)
 {
-	const struct ofo_seg *q = s->ofo;
-	while (q && o->nsack < 3) {
+	struct tcp_sack_block all[64];
+	int n = 0;
+	for (const struct ofo_seg *q = s->ofo; q && n < 64;) {
 		uint32_t left = q->seq, right = q->seq + q->len;
 		for (q = q->next; q && q->seq == right; q = q->next)
 			right = q->seq + q->len;
-		o->sack[o->nsack].left = left;
-		o->sack[o->nsack].right = right;
-		o->nsack++;
+		all[n].left = left;
+		all[n].right = right;
+		n++;
 	}
+	bool used[64] = { false };
+	for (int r = 0; r < 4 && o->nsack < 3; r++)
+		for (int i = 0; i < n; i++)
+			if (!used[i] && seq_in(s->sack_recent[r], all[i].left, all[i].right)) {
+				used[i] = true;
+				o->sack[o->nsack++] = all[i];
+				break;
+			}
+	for (int i = 0; i < n && o->nsack < 3; i++)
+		if (!used[i])
+			o->sack[o->nsack++] = all[i];
 	if (o->nsack)
 		o->has |= TCP_HAS_SACK;
 }

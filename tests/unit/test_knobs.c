@@ -51,7 +51,7 @@ static void test_defaults_are_linux(void **state)
 	assert_int_equal(k.tcp_rto_initial_ms, 1000);
 	assert_int_equal(k.tcp_delack_min_ms, 40);
 	assert_int_equal(k.tcp_delack_max_ms, 200);
-	assert_int_equal(k.tcp_challenge_ack_limit, 1000);
+	assert_int_equal(k.tcp_challenge_ack_limit, INT_MAX);
 	assert_int_equal(k.tcp_syn_linear_timeouts, 4);
 	assert_int_equal(k.tcp_invalid_ratelimit, 500);
 }
