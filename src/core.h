@@ -176,6 +176,8 @@ struct sk_sock {
 	uint32_t cwnd, ssthresh; /* segments */
 	uint32_t cwnd_cnt;
 	uint32_t snd_recover;   /* RFC 6582 "recover": snd_max when recovery began */
+	uint32_t sack_high;     /* highest sequence the peer has SACKed */
+	uint32_t rtx_next;      /* in recovery: where the next hole search starts */
 	uint8_t dupacks;
 
 	/* RFC 7323 timestamps */
@@ -321,6 +323,7 @@ void tcp_timer(struct sk_stack *st, struct sk_sock *s);
 int tcp_connect(struct sk_stack *st, struct sk_sock *s);
 void tcp_output(struct sk_stack *st, struct sk_sock *s);
 void tcp_retransmit_head(struct sk_stack *st, struct sk_sock *s);
+void tcp_retransmit_at(struct sk_stack *st, struct sk_sock *s, uint32_t seq, uint32_t max_len);
 uint64_t tcp_probe0_ns(const struct sk_stack *st, const struct sk_sock *s);
 void tcp_send_ack(struct sk_stack *st, struct sk_sock *s);
 void tcp_send_fin(struct sk_stack *st, struct sk_sock *s);

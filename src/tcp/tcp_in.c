@@ -364,11 +364,58 @@ enum ack_result { ACK_OK, ACK_DISCARD, ACK_GONE };
 /* A duplicate ACK (RFC 5681 §2): the third starts fast retransmit and
  * NewReno fast recovery (RFC 6582 §3.2); later ones inflate the window by
  * a segment each so new data keeps the ACK clock going. */
-static void dupack(struct sk_stack *st, struct sk_sock *s)
+/* RFC 6675 §2: with SACK, an ACK that SACKs data above everything SACKed
+ * before counts as a duplicate, though its window may differ (a receiver
+ * holding out-of-order data announces less). */
+static bool sack_advances(struct sk_sock *s, const struct tcp_seg *seg)
+{
+	if (!(s->flags & SOCKF_SACK) || !(seg->opts.has & TCP_HAS_SACK))
+		return false;
+	bool news = false;
+	for (int i = 0; i < seg->opts.nsack; i++) {
+		uint32_t right = seg->opts.sack[i].right;
+		if (seq_gt(right, s->snd_una) && seq_le(right, s->snd_max) &&
+		    (seq_gt(right, s->sack_high) || seq_le(s->sack_high, s->snd_una))) {
+			s->sack_high = right;
+			news = true;
+		}
+	}
+	return news;
+}
+
+/* In SACK recovery (RFC 6675 §5, simplified): resend the first hole the
+ * ACK's SACK blocks show at or above rtx_next, below the highest SACKed
+ * byte. */
+static void sack_retransmit(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
+{
+	if (!(s->flags & SOCKF_SACK) || !(seg->opts.has & TCP_HAS_SACK))
+		return;
+	uint32_t next = seq_gt(s->rtx_next, s->snd_una) ? s->rtx_next : s->snd_una;
+	for (bool moved = true; moved;) {
+		moved = false;
+		for (int i = 0; i < seg->opts.nsack; i++)
+			if (seq_in(next, seg->opts.sack[i].left, seg->opts.sack[i].right)) {
+				next = seg->opts.sack[i].right;
+				moved = true;
+			}
+	}
+	if (!seq_lt(next, s->sack_high))
+		return;
+	uint32_t end = s->sack_high;
+	for (int i = 0; i < seg->opts.nsack; i++)
+		if (seq_gt(seg->opts.sack[i].left, next) && seq_lt(seg->opts.sack[i].left, end))
+			end = seg->opts.sack[i].left;
+	tcp_retransmit_at(st, s, next, end - next);
+	uint32_t len = end - next < s->mss_cache ? end - next : s->mss_cache;
+	s->rtx_next = next + len;
+}
+
+static void dupack(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
 {
 	s->dupacks++;
 	if (s->flags & SOCKF_RECOVERY) {
 		s->cwnd++;
+		sack_retransmit(st, s, seg);
 		return;
 	}
 	if (s->dupacks != 3 || !seq_gt(s->snd_una, s->snd_recover - 1))
@@ -380,12 +427,14 @@ static void dupack(struct sk_stack *st, struct sk_sock *s)
 	s->flags |= SOCKF_RECOVERY;
 	mib_inc(st, SK_MIB_TCPFastRetrans);
 	tcp_retransmit_head(st, s);
+	s->rtx_next = s->snd_una + s->mss_cache;
 }
 
 /* New data acknowledged during fast recovery (RFC 6582 §3.2 steps 3-5):
  * a full ACK ends recovery and deflates the window; a partial ACK means
  * the next segment was lost too: resend it at once. */
-static void recovery_ack(struct sk_stack *st, struct sk_sock *s, uint32_t acked)
+static void recovery_ack(struct sk_stack *st, struct sk_sock *s, uint32_t acked,
+			 const struct tcp_seg *seg)
 {
 	if (seq_ge(s->snd_una, s->snd_recover)) {
 		uint32_t flight = (s->snd_max - s->snd_una) / s->mss_cache;
@@ -395,7 +444,12 @@ static void recovery_ack(struct sk_stack *st, struct sk_sock *s, uint32_t acked)
 	}
 	uint32_t segs = acked / s->mss_cache;
 	s->cwnd = s->cwnd > segs ? s->cwnd - segs + 1 : 1;
-	tcp_retransmit_head(st, s);
+	if (seq_ge(s->snd_una, s->rtx_next) || !(s->flags & SOCKF_SACK)) {
+		tcp_retransmit_head(st, s); /* the next hole starts at the head */
+		s->rtx_next = s->snd_una + s->mss_cache;
+	} else {
+		sack_retransmit(st, s, seg);
+	}
 }
 
 /* The ACK field (RFC 9293 §3.10.7.4, fifth check). */
@@ -421,9 +475,10 @@ static enum ack_result ack_input(struct sk_stack *st, struct sk_sock *s, const s
 	}
 	uint32_t acked = seg->ack - s->snd_una;
 	if (acked == 0) {
-		if (!seg->data_len && !(seg->flags & (TCP_SYN | TCP_FIN)) && !win_update &&
+		bool sacked = sack_advances(s, seg);
+		if (!seg->data_len && !(seg->flags & (TCP_SYN | TCP_FIN)) && (!win_update || sacked) &&
 		    s->snd_una != s->snd_max)
-			dupack(st, s);
+			dupack(st, s, seg);
 		tcp_output(st, s); /* the window may have opened */
 		return ACK_OK;
 	}
@@ -454,7 +509,7 @@ static enum ack_result ack_input(struct sk_stack *st, struct sk_sock *s, const s
 		s->backoff = 0; /* Linux: backoff is reset only by a valid RTT sample */
 	s->flags &= ~SOCKF_RTX_STAMP;
 	if (s->flags & SOCKF_RECOVERY)
-		recovery_ack(st, s, acked);
+		recovery_ack(st, s, acked, seg);
 	else
 		cwnd_grow(s, acked);
 	s->dupacks = 0;

@@ -303,12 +303,29 @@ uint64_t tcp_probe0_ns(const struct sk_stack *st, const struct sk_sock *s)
  * §3.2), leaving snd_nxt where it is. */
 void tcp_retransmit_head(struct sk_stack *st, struct sk_sock *s)
 {
-	uint32_t n = s->snd.len < s->mss_cache ? s->snd.len : s->mss_cache;
-	bool fin = (s->flags & SOCKF_SHUT_WR) && n == s->snd.len && s->snd_max == s->snd_una + n + 1;
+	tcp_retransmit_at(st, s, s->snd_una, s->mss_cache);
+}
+
+/* Resends up to `max_len` bytes (at most a segment) from `seq`, a
+ * sequence number below snd_max, leaving snd_nxt where it is. */
+void tcp_retransmit_at(struct sk_stack *st, struct sk_sock *s, uint32_t seq, uint32_t max_len)
+{
+	uint32_t off = seq - s->snd_una;
+	/* only what was sent before: data queued since stays for tcp_output */
+	bool fin_sent = (s->flags & SOCKF_SHUT_WR) && s->snd_max == s->snd_una + s->snd.len + 1;
+	uint32_t sent = fin_sent ? s->snd.len : s->snd_max - s->snd_una;
+	if (off > sent)
+		return;
+	uint32_t n = sent - off;
+	if (n > s->mss_cache)
+		n = s->mss_cache;
+	if (n > max_len)
+		n = max_len;
+	bool fin = fin_sent && off + n == s->snd.len;
 	if (!n && !fin)
 		return;
 	s->flags &= ~SOCKF_RTT_TIMING; /* Karn: a retransmitted segment is not timed */
-	xmit(st, s, s->snd_una, TCP_ACK | (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0), 0, n);
+	xmit(st, s, seq, TCP_ACK | (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0), off, n);
 }
 
 /* Emits a segment with no data that belongs to no full connection. */
