@@ -134,6 +134,12 @@ struct sk_sock {
 	uint8_t probes;         /* keepalive or zero-window probes unanswered */
 	uint8_t ss;             /* the descriptor's view: SS_UNCONNECTED, ... */
 	uint8_t snd_wscale, rcv_wscale;
+	uint8_t retransmits, backoff;
+	uint8_t quickacks;
+	uint8_t ack_pending;    /* ACKP_*: Linux icsk_ack.pending */
+	uint8_t syn_retries;    /* TCP_SYNCNT, or 0 */
+	uint8_t dupacks;
+	uint16_t last_seg_size; /* icsk_ack.last_seg_size */
 	uint32_t flags;         /* SOCKF_* */
 
 	struct wheel_timer timer;  /* the one timer of this socket */
@@ -157,28 +163,23 @@ struct sk_sock {
 	uint16_t adv_mss;       /* what we announced */
 	uint16_t user_mss;      /* TCP_MAXSEG, or 0 */
 
-	/* RFC 6298 round-trip estimate, microseconds */
-	uint32_t srtt_us, rttvar_us, rto_ms; /* rttvar_us: mdev / 4, as tcpi_rttvar */
-	/* Linux's tcp_rtt_estimator state: SRTT << 3, mean deviation, its
-	 * maximum over the current RTT, and the variance term of the RTO
-	 * (>= RTO_min), which decays once per RTT (at rtt_var_seq) */
+	/* RFC 6298 round-trip estimate as Linux's tcp_rtt_estimator keeps it,
+	 * in microseconds: SRTT << 3 (0 until the first sample), the mean
+	 * deviation, its maximum over the current RTT, and the variance term
+	 * of the RTO (>= RTO_min), which decays once per RTT (at
+	 * rtt_var_seq). */
+	uint32_t rto_ms;
 	uint32_t srtt8_us, mdev_us, mdev_max_us, rto_var_us, rtt_var_seq;
 	uint32_t rtt_seq;       /* timing this sequence number, with SOCKF_RTT_TIMING */
 	uint64_t rtt_start_ns;
 	uint64_t retrans_stamp_ns; /* first (re)transmission of the head, for give-up */
-	uint8_t retransmits, backoff;
-	uint8_t quickacks;
-	uint8_t ack_pending;     /* ACKP_*: Linux icsk_ack.pending */
-	uint16_t last_seg_size;  /* icsk_ack.last_seg_size */
 	uint64_t ato_ns;         /* delayed-ACK timeout (icsk_ack.ato); 0: no data yet */
 	uint64_t ack_lrcv_ns;    /* last data arrival (icsk_ack.lrcvtime) */
-	uint8_t syn_retries;    /* TCP_SYNCNT, or 0 */
 	uint32_t cwnd, ssthresh; /* segments */
 	uint32_t cwnd_cnt;
 	uint32_t snd_recover;   /* RFC 6582 "recover": snd_max when recovery began */
 	uint32_t sack_high;     /* highest sequence the peer has SACKed */
 	uint32_t rtx_next;      /* in recovery: where the next hole search starts */
-	uint8_t dupacks;
 
 	/* RFC 7323 timestamps */
 	uint32_t ts_recent, ts_offset;
@@ -189,12 +190,12 @@ struct sk_sock {
 	struct ofo_seg *ofo;
 	uint32_t ofo_bytes;
 	int sndbuf, rcvbuf;     /* SO_SNDBUF/SO_RCVBUF as getsockopt reports them */
-	int keepidle_s, keepintvl_s, keepcnt;
+	int16_t keepidle_s, keepintvl_s; /* TCP_KEEPIDLE/INTVL (<= 32767), or 0 */
+	int16_t linger2_s;      /* TCP_LINGER2: -1, 0 (the knob) or up to 120 */
+	int8_t keepcnt;         /* TCP_KEEPCNT (<= 127), or 0 */
 	int linger_s;
 	int user_timeout_ms;
-	int linger2_s;
 	uint64_t lrcvtime_ns;   /* last segment received */
-	uint64_t lsndtime_ns;   /* last data sent */
 	uint32_t last_oow_ack_ms; /* last ACK to an out-of-window segment */
 };
 

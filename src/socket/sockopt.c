@@ -74,7 +74,7 @@ static int set_tcp_level(struct sk_stack *st, struct sk_sock *s, int name, int v
 	case TCP_KEEPIDLE:
 		if (v < 1 || v > MAX_TCP_KEEPIDLE)
 			return -EINVAL;
-		s->keepidle_s = v;
+		s->keepidle_s = (int16_t)v;
 		if ((s->flags & SOCKF_KEEPALIVE) &&
 		    (TCPF(s->state) & (TCPF(SK_TCP_ESTABLISHED) | TCPF(SK_TCP_CLOSE_WAIT))))
 			tcp_keepalive_arm(st, s);
@@ -82,12 +82,12 @@ static int set_tcp_level(struct sk_stack *st, struct sk_sock *s, int name, int v
 	case TCP_KEEPINTVL:
 		if (v < 1 || v > MAX_TCP_KEEPINTVL)
 			return -EINVAL;
-		s->keepintvl_s = v;
+		s->keepintvl_s = (int16_t)v;
 		return 0;
 	case TCP_KEEPCNT:
 		if (v < 1 || v > MAX_TCP_KEEPCNT)
 			return -EINVAL;
-		s->keepcnt = v;
+		s->keepcnt = (int8_t)v;
 		return 0;
 	case TCP_SYNCNT:
 		if (v < 1 || v > MAX_TCP_SYNCNT)
@@ -95,7 +95,7 @@ static int set_tcp_level(struct sk_stack *st, struct sk_sock *s, int name, int v
 		s->syn_retries = (uint8_t)v;
 		return 0;
 	case TCP_LINGER2:
-		s->linger2_s = v < 0 ? -1 : v > 120 ? 120 : v; /* TCP_FIN_TIMEOUT_MAX */
+		s->linger2_s = (int16_t)(v < 0 ? -1 : v > 120 ? 120 : v); /* TCP_FIN_TIMEOUT_MAX */
 		return 0;
 	case TCP_USER_TIMEOUT:
 		if (v < 0)
@@ -142,8 +142,8 @@ static void tcp_info_fill(const struct sk_stack *st, const struct sk_sock *s, st
 	ti->tcpi_snd_mss = s->mss_cache;
 	ti->tcpi_rcv_mss = s->rcv_mss;
 	ti->tcpi_unacked = s->mss_cache ? (s->snd_max - s->snd_una + s->mss_cache - 1) / s->mss_cache : 0;
-	ti->tcpi_rtt = s->srtt_us;
-	ti->tcpi_rttvar = s->rttvar_us;
+	ti->tcpi_rtt = s->srtt8_us >> 3;
+	ti->tcpi_rttvar = s->mdev_us >> 2;
 	ti->tcpi_snd_ssthresh = s->ssthresh == UINT32_MAX ? 0x7fffffff : s->ssthresh;
 	ti->tcpi_snd_cwnd = s->cwnd;
 	ti->tcpi_advmss = s->adv_mss;

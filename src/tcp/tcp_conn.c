@@ -72,7 +72,7 @@ void tcp_established(struct sk_stack *st, struct sk_sock *s)
 	if (hint > s->rcv_wnd / 2)
 		hint = s->rcv_wnd / 2;
 	s->rcv_mss = (uint16_t)(hint > 536 ? 536 : hint < 88 ? 88 : hint);
-	if (!s->srtt_us) {
+	if (!s->srtt8_us) {
 		/* RFC 6298 §5.7: no RTT sample from a retransmitted handshake. */
 		s->rto_ms = 3000;
 	}

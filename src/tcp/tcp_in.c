@@ -82,8 +82,6 @@ static void rtt_sample(struct sk_stack *st, struct sk_sock *s, uint64_t rtt_ns)
 		s->mdev_max_us = s->rto_var_us;
 		s->rtt_var_seq = s->snd_nxt;
 	}
-	s->srtt_us = s->srtt8_us >> 3 ? s->srtt8_us >> 3 : 1;
-	s->rttvar_us = s->mdev_us >> 2;
 	s->rto_ms = tcp_rto_base_ms(st, s);
 }
 
@@ -92,9 +90,9 @@ static void rtt_sample(struct sk_stack *st, struct sk_sock *s, uint64_t rtt_ns)
  * any RTT is 201 ms at HZ=1000. With no sample yet: the initial RTO. */
 uint32_t tcp_rto_base_ms(const struct sk_stack *st, const struct sk_sock *s)
 {
-	if (!s->srtt_us)
+	if (!s->srtt8_us)
 		return (uint32_t)st->cfg.knobs.tcp_rto_initial_ms;
-	uint32_t rto_ms = (s->srtt_us + s->rto_var_us + 999) / 1000;
+	uint32_t rto_ms = ((s->srtt8_us >> 3) + s->rto_var_us + 999) / 1000;
 	uint32_t max_ms = (uint32_t)st->cfg.knobs.tcp_rto_max_ms;
 	return rto_ms > max_ms ? max_ms : rto_ms;
 }
@@ -675,8 +673,8 @@ static void send_delayed_ack(struct sk_stack *st, struct sk_sock *s)
 	if (ato > amin) {
 		uint64_t max_ato = (s->flags & SOCKF_PINGPONG) || (s->ack_pending & ACKP_PUSHED)
 					   ? amax : SK_NS_PER_S / 2;
-		if (s->srtt_us) {
-			uint64_t rtt = (uint64_t)s->srtt_us * 1000;
+		if (s->srtt8_us) {
+			uint64_t rtt = (uint64_t)(s->srtt8_us >> 3) * 1000;
 			if (rtt < amin)
 				rtt = amin;
 			if (rtt < max_ato)

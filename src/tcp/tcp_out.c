@@ -275,7 +275,6 @@ void tcp_output(struct sk_stack *st, struct sk_sock *s)
 			s->snd_max = s->snd_nxt;
 		if (n < mss)
 			s->snd_sml = s->snd_nxt;
-		s->lsndtime_ns = st->now_ns;
 		arm_rtx(st, s);
 	}
 	bool blocked = s->snd_una == s->snd_max && s->snd_nxt != end + fin_queued;
