@@ -473,7 +473,7 @@ int sk_poll(struct sk_stack *st, int fd, int events)
 }
 
 /* What `ss` shows for one socket (Linux's tcp_get_info_timer order). */
-static struct sk_sockinfo sockinfo(const struct sk_stack *st, const struct sk_sock *s)
+static struct sk_sockinfo sockinfo(const struct sk_sock *s)
 {
 	struct sk_sockinfo i = { s->fd, s->state, s->rcv.len, s->snd.len, s->laddr, s->raddr,
 				 s->lport, s->rport, NULL, 0, 0 };
@@ -492,7 +492,6 @@ static struct sk_sockinfo sockinfo(const struct sk_stack *st, const struct sk_so
 		i.timer_at_ns = s->idle_at_ns;
 		i.timer_count = tw ? 0 : s->probes;
 	}
-	(void)st;
 	return i;
 }
 
@@ -502,7 +501,7 @@ void sk_foreach_socket(const struct sk_stack *st,
 	for (int fd = 0; fd < st->fd_cap; fd++) {
 		if (!st->fds[fd])
 			continue;
-		struct sk_sockinfo i = sockinfo(st, st->fds[fd]);
+		struct sk_sockinfo i = sockinfo(st->fds[fd]);
 		fn(ctx, &i);
 	}
 	for (uint32_t h = 0; h <= st->ehash_mask; h++)
@@ -513,7 +512,7 @@ void sk_foreach_socket(const struct sk_stack *st,
 				i = (struct sk_sockinfo){ -1, SK_TCP_TIME_WAIT, 0, 0, tw->laddr, tw->raddr,
 							  tw->lport, tw->rport, "timewait", tw->expire_ns, 0 };
 			} else if (((const struct sk_sock *)n)->fd < 0) {
-				i = sockinfo(st, (const struct sk_sock *)n);
+				i = sockinfo((const struct sk_sock *)n);
 			} else {
 				continue; /* listed above by its descriptor */
 			}
