@@ -76,7 +76,23 @@ enum {
 	SOCKF_RTT_TIMING = 1 << 25, /* rtt_start_ns/rtt_seq time a segment (Karn) */
 	SOCKF_RTX_STAMP = 1 << 26,  /* retrans_stamp_ns holds when retransmitting began */
 	SOCKF_DSACK = 1 << 27,    /* a D-SACK block (RFC 2883) waits for the next ACK */
+	SOCKF_CORK = 1 << 21,     /* TCP_CORK: a partial last segment waits */
+	SOCKF_ZEROCOPY = 1 << 28, /* SO_ZEROCOPY (sends copy all the same) */
+	SOCKF_INQ = 1 << 29,      /* TCP_INQ: recvmsg reports the bytes left (TCP_CM_INQ) */
 };
+
+/* The send queue's boundaries that Linux's skbs make visible on the wire
+ * (tcp_sendmsg): the end of a write that pushed (the segment ending there
+ * carries PSH) and the end of a MSG_EOR record (no segment spans it). */
+#define SND_MARKS_MAX 64 /* more pending boundaries: the oldest are forgotten */
+enum { MARK_PSH = 1, MARK_EOR = 2 };
+struct snd_mark {
+	uint32_t seq;
+	uint8_t kind;           /* MARK_* */
+};
+
+/* How tcp_output treats a partial last segment (Linux's nonagle modes). */
+enum { OUT_SOCK, OUT_MORE, OUT_PUSH };
 
 struct listen_q;
 
@@ -197,7 +213,20 @@ struct sk_sock {
 	int user_timeout_ms;
 	uint64_t lrcvtime_ns;   /* last segment received */
 	uint32_t last_oow_ack_ms; /* last ACK to an out-of-window segment */
+
+	struct snd_mark *marks; /* send-queue boundaries, oldest first; allocated when needed */
+	uint8_t nmarks, mark_cap;
+	uint32_t rtt_min_us;    /* lowest RTT sample (Linux tcp_min_rtt), for TSO sizing */
+	uint32_t notsent_lowat; /* TCP_NOTSENT_LOWAT, or 0 for the knob */
+	uint32_t snd_wnd_max;   /* the largest window the peer offered (Linux max_window) */
+	uint32_t tlp_high_seq;  /* snd_max when a loss probe went out, or 0 */
+	uint64_t tlp_at_ns;     /* rtx_at_ns is a tail loss probe (RFC 8985) when equal */
+	uint32_t last_chunk_seq; /* where the last TSO packet sent began (an skb in Linux's rtx queue) */
+	uint8_t ecn_flags;      /* ECN_*: RFC 3168, Linux's tp->ecn_flags */
 };
+
+/* sk_sock.ecn_flags */
+enum { ECN_OK = 1, ECN_QUEUE_CWR = 2, ECN_DEMAND_CWR = 4 };
 
 /* A listener's queues (RFC 9293 leaves them to the implementation; these
  * are Linux's, BEHAVIOR.md L2): half-open connections and complete ones. */
@@ -323,8 +352,19 @@ void tcp_icmp_error(struct sk_stack *st, const struct icmp_msg *m);
 void tcp_timer(struct sk_stack *st, struct sk_sock *s);
 int tcp_connect(struct sk_stack *st, struct sk_sock *s);
 void tcp_output(struct sk_stack *st, struct sk_sock *s);
+void tcp_output_mode(struct sk_stack *st, struct sk_sock *s, int mode); /* OUT_* */
 void tcp_retransmit_head(struct sk_stack *st, struct sk_sock *s);
 void tcp_retransmit_at(struct sk_stack *st, struct sk_sock *s, uint32_t seq, uint32_t max_len);
+struct iovec;
+long tcp_write(struct sk_stack *st, struct sk_sock *s, const struct iovec *iov, size_t iovcnt, int flags);
+void tcp_marks_acked(struct sk_sock *s);
+void tcp_marks_free(struct sk_stack *st, struct sk_sock *s);
+bool tcp_write_wakeup(struct sk_stack *st, struct sk_sock *s);
+uint32_t tcp_notsent_lowat(const struct sk_stack *st, const struct sk_sock *s);
+uint32_t tcp_send_room(const struct sk_stack *st, const struct sk_sock *s);
+void tcp_schedule_loss_probe(struct sk_stack *st, struct sk_sock *s, bool advancing_rto);
+void tcp_send_loss_probe(struct sk_stack *st, struct sk_sock *s);
+void tcp_ecn_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr *ip, const struct tcp_seg *seg);
 uint64_t tcp_probe0_ns(const struct sk_stack *st, const struct sk_sock *s);
 void tcp_send_ack(struct sk_stack *st, struct sk_sock *s);
 void tcp_send_fin(struct sk_stack *st, struct sk_sock *s);

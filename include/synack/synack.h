@@ -67,6 +67,8 @@ struct sk_knobs {
 	int tcp_delack_max_ms;     /* 200 (TCP_DELACK_MAX) */
 	int tcp_challenge_ack_limit; /* INT_MAX per second (Linux 6.x; RFC 5961 suggests 1000) */
 	int tcp_invalid_ratelimit; /* ms: 500; at most one ACK per this to out-of-window segments */
+	int tcp_notsent_lowat;     /* bytes: INT_MAX (Linux: UINT_MAX, no limit); TCP_NOTSENT_LOWAT's default */
+	int tcp_ecn;               /* 2: ECN when the peer asks (1: we ask too, 0: never) */
 };
 
 /* Fills `k` with Linux's defaults. */
@@ -246,6 +248,25 @@ struct sk_sockinfo {
 /* Calls `fn` for each socket and connection of the host. */
 void sk_foreach_socket(const struct sk_stack *st,
 		       void (*fn)(void *ctx, const struct sk_sockinfo *info), void *ctx);
+
+/* ---- Socket-layer extras (issue 6, src/socket/sockmsg.c): append-only block ---- */
+struct msghdr;
+/* sendmsg/recvmsg for TCP: the whole gather list is queued before anything
+ * is sent (one call, as Linux's tcp_sendmsg); the scatter list is filled
+ * from the receive buffer in one read. Zero-length entries are skipped;
+ * a NULL entry with a length gives -EFAULT when nothing was copied yet.
+ * msg_name is ignored (TCP is connected). recvmsg sets msg_flags and
+ * msg_controllen; with TCP_INQ on it adds a TCP_CM_INQ control message
+ * (bytes left to read, at least 1 after the peer's FIN), cut off with
+ * MSG_CTRUNC when the control buffer is too short. A send's flags
+ * MSG_MORE and MSG_EOR act as Linux's (cork this push; end a record). */
+long sk_sendmsg(struct sk_stack *st, int fd, const struct msghdr *msg, int flags);
+long sk_recvmsg(struct sk_stack *st, int fd, struct msghdr *msg, int flags);
+/* Linux's tcp_ioctl: SIOCINQ (FIONREAD), SIOCOUTQ (TIOCOUTQ), SIOCOUTQNSD,
+ * SIOCATMARK write *arg; FIONBIO reads it. -EINVAL on a listener,
+ * -ENOTTY for any other request. */
+int sk_ioctl(struct sk_stack *st, int fd, unsigned long request, int *arg);
+/* ---- end of the socket-layer extras block ---- */
 
 #ifdef __cplusplus
 }

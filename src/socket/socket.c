@@ -3,6 +3,7 @@
  * __inet_stream_connect, tcp_sendmsg, tcp_recvmsg, inet_shutdown) so the
  * same mistake gives the same number. */
 #include <fcntl.h>
+#include <sys/uio.h>
 
 #include "core.h"
 
@@ -300,12 +301,8 @@ long sk_send(struct sk_stack *st, int fd, const void *buf, size_t len, int flags
 		return 0;
 	if (!buf)
 		return -EFAULT;
-	uint32_t n = len > INT32_MAX ? INT32_MAX : (uint32_t)len;
-	int took = ring_write(st, &s->snd, buf, n, (uint32_t)tcp_sndbuf_limit(st, s));
-	if (took <= 0)
-		return took < 0 ? took : -EAGAIN;
-	tcp_output(st, s);
-	return took;
+	struct iovec v = { (void *)buf, len };
+	return tcp_write(st, s, &v, 1, flags);
 }
 
 /* After the application reads, offer the freed space at once when the
@@ -463,8 +460,14 @@ int sk_poll(struct sk_stack *st, int fd, int events)
 	if (s->state != SK_TCP_SYN_SENT && s->state != SK_TCP_SYN_RECV) {
 		if (s->rcv.len)
 			mask |= POLLIN;
+		/* sk_stream_is_writeable: free space of at least half what is
+		 * queued, and unsent bytes under half TCP_NOTSENT_LOWAT
+		 * (tcp_stream_memory_free with wake = 1) */
 		uint32_t limit = (uint32_t)tcp_sndbuf_limit(st, s);
-		if (snd_shut || ring_room(&s->snd, limit) >= s->snd.len / 2)
+		uint32_t end = s->snd_una + s->snd.len;
+		uint64_t notsent = seq_gt(end, s->snd_nxt) ? end - s->snd_nxt : 0;
+		if (snd_shut || (ring_room(&s->snd, limit) >= s->snd.len / 2 &&
+				 (notsent << 1) < tcp_notsent_lowat(st, s)))
 			mask |= POLLOUT;
 	}
 	if (s->so_error)

@@ -54,31 +54,7 @@ long sk_sendmsg(struct sk_stack *st, int fd, const struct msghdr *msg, int flags
 	long rc = sk_send(st, fd, NULL, 0, flags);
 	if (rc < 0 || total == 0)
 		return rc;
-	uint32_t limit = (uint32_t)tcp_sndbuf_limit(st, s);
-	long copied = 0;
-	int err = 0;
-	for (size_t i = 0; i < (size_t)msg->msg_iovlen && copied < INT32_MAX; i++) {
-		const struct iovec *v = &msg->msg_iov[i];
-		if (v->iov_len == 0)
-			continue; /* zero-length entries are skipped, even NULL ones */
-		if (!v->iov_base) {
-			err = -EFAULT;
-			break;
-		}
-		size_t want = v->iov_len < (size_t)(INT32_MAX - copied) ? v->iov_len : (size_t)(INT32_MAX - copied);
-		int took = ring_write(st, &s->snd, v->iov_base, (uint32_t)want, limit);
-		if (took < 0)
-			err = took;
-		if (took <= 0)
-			break;
-		copied += took;
-		if ((size_t)took < want)
-			break; /* the buffer is full */
-	}
-	if (copied == 0)
-		return err ? err : -EAGAIN;
-	tcp_output(st, s);
-	return copied;
+	return tcp_write(st, s, msg->msg_iov, (size_t)msg->msg_iovlen, flags);
 }
 
 /* Copies up to the list's length from the receive buffer into the
@@ -99,6 +75,27 @@ static long scatter(struct sk_sock *s, const struct msghdr *msg)
 	return off;
 }
 
+/* TCP_INQ (Linux tcp_inq_hint): what is left to read; after the peer's
+ * FIN at least 1, the "fake byte" that tells the reader to go on until it
+ * sees the end. Goes out as a TCP_CM_INQ control message, cut off with
+ * MSG_CTRUNC when the control buffer is too short (put_cmsg). */
+static void put_inq(const struct sk_sock *s, struct msghdr *msg)
+{
+	int inq = (int)s->rcv.len + ((s->flags & SOCKF_FIN_RCVD) ? 1 : 0);
+	size_t room = msg->msg_control ? msg->msg_controllen : 0;
+	if (room < CMSG_LEN(sizeof(inq))) {
+		msg->msg_flags |= MSG_CTRUNC;
+		msg->msg_controllen = 0;
+		return;
+	}
+	struct cmsghdr c = { .cmsg_len = CMSG_LEN(sizeof(inq)), .cmsg_level = SOL_TCP, .cmsg_type = TCP_CM_INQ };
+	memcpy(msg->msg_control, &c, sizeof(c));
+	memcpy(CMSG_DATA((struct cmsghdr *)msg->msg_control), &inq, sizeof(inq));
+	msg->msg_controllen = room < CMSG_SPACE(sizeof(inq)) ? room : CMSG_SPACE(sizeof(inq));
+}
+
+static long recv_data(struct sk_stack *st, struct sk_sock *s, int fd, struct msghdr *msg, int flags, long total);
+
 long sk_recvmsg(struct sk_stack *st, int fd, struct msghdr *msg, int flags)
 {
 	struct sk_sock *s = fd_get(st, fd);
@@ -107,8 +104,19 @@ long sk_recvmsg(struct sk_stack *st, int fd, struct msghdr *msg, int flags)
 	long total = msg_check(msg);
 	if (total < 0)
 		return total;
+	size_t control = msg->msg_controllen;
 	msg->msg_flags = 0;
-	msg->msg_controllen = 0; /* no control messages: TCP sends none by default */
+	msg->msg_controllen = 0; /* no control messages unless asked for */
+	long rc = recv_data(st, s, fd, msg, flags, total);
+	if (rc >= 0 && (s->flags & SOCKF_INQ)) {
+		msg->msg_controllen = control;
+		put_inq(s, msg);
+	}
+	return rc;
+}
+
+static long recv_data(struct sk_stack *st, struct sk_sock *s, int fd, struct msghdr *msg, int flags, long total)
+{
 	if (s->state == SK_TCP_LISTEN || !s->rcv.len || total == 0 || (flags & MSG_OOB)) {
 		/* No data to copy: sk_recv answers (EOF, the pending error,
 		 * EAGAIN, ...) without touching the buffer. */

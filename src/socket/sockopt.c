@@ -43,6 +43,11 @@ static int set_socket_level(struct sk_stack *st, struct sk_sock *s, int name, in
 		}
 		return 0;
 	}
+	case SO_ZEROCOPY: /* accepted; synack copies, so no completions are queued */
+		if (v < 0 || v > 1)
+			return -EINVAL;
+		s->flags = v ? s->flags | SOCKF_ZEROCOPY : s->flags & ~SOCKF_ZEROCOPY;
+		return 0;
 	case SO_RCVBUF: {
 		uint32_t u = (uint32_t)v > SYSCTL_MEM_MAX ? SYSCTL_MEM_MAX : (uint32_t)v;
 		s->rcvbuf = 2 * (int)u < SOCK_MIN_RCVBUF ? SOCK_MIN_RCVBUF : 2 * (int)u;
@@ -63,8 +68,22 @@ static int set_tcp_level(struct sk_stack *st, struct sk_sock *s, int name, int v
 	switch (name) {
 	case TCP_NODELAY:
 		s->flags = v ? s->flags | SOCKF_NODELAY : s->flags & ~SOCKF_NODELAY;
-		if (v)
-			tcp_output(st, s); /* Linux pushes what Nagle held back */
+		if (v) /* Linux pushes what Nagle or a cork held back */
+			tcp_output_mode(st, s, OUT_PUSH);
+		return 0;
+	case TCP_CORK:
+		s->flags = v ? s->flags | SOCKF_CORK : s->flags & ~SOCKF_CORK;
+		if (!v) /* __tcp_sock_set_cork: pushed, past Nagle only with TCP_NODELAY */
+			tcp_output_mode(st, s, (s->flags & SOCKF_NODELAY) ? OUT_PUSH : OUT_SOCK);
+		return 0;
+	case TCP_NOTSENT_LOWAT:
+		s->notsent_lowat = (uint32_t)v;
+		sock_wake(st, s); /* sk_write_space */
+		return 0;
+	case TCP_INQ:
+		if (v < 0 || v > 1)
+			return -EINVAL;
+		s->flags = v ? s->flags | SOCKF_INQ : s->flags & ~SOCKF_INQ;
 		return 0;
 	case TCP_MAXSEG:
 		if (v && (v < 88 || v > 32767)) /* TCP_MIN_MSS .. MAX_TCP_WINDOW */
@@ -157,6 +176,7 @@ static int get_int(const struct sk_stack *st, struct sk_sock *s, int level, int 
 		switch (name) {
 		case SO_REUSEADDR: *v = !!(s->flags & SOCKF_REUSEADDR); return 0;
 		case SO_KEEPALIVE: *v = !!(s->flags & SOCKF_KEEPALIVE); return 0;
+		case SO_ZEROCOPY: *v = !!(s->flags & SOCKF_ZEROCOPY); return 0;
 		case SO_ERROR: *v = s->so_error; s->so_error = 0; return 0;
 		case SO_TYPE: *v = SOCK_STREAM; return 0;
 		case SO_ACCEPTCONN: *v = s->state == SK_TCP_LISTEN; return 0;
@@ -167,6 +187,9 @@ static int get_int(const struct sk_stack *st, struct sk_sock *s, int level, int 
 	}
 	switch (name) {
 	case TCP_NODELAY: *v = !!(s->flags & SOCKF_NODELAY); return 0;
+	case TCP_CORK: *v = !!(s->flags & SOCKF_CORK); return 0;
+	case TCP_INQ: *v = !!(s->flags & SOCKF_INQ); return 0;
+	case TCP_NOTSENT_LOWAT: *v = (int)s->notsent_lowat; return 0;
 	case TCP_MAXSEG:
 		*v = s->user_mss && (TCPF(s->state) & (TCPF(SK_TCP_CLOSE) | TCPF(SK_TCP_LISTEN)))
 			     ? s->user_mss : s->mss_cache;

@@ -126,6 +126,7 @@ void sock_destroy(struct sk_stack *st, struct sk_sock *s)
 		fd_release(st, s->fd);
 	ring_free(st, &s->snd);
 	ring_free(st, &s->rcv);
+	tcp_marks_free(st, s);
 	while (s->ofo) {
 		struct ofo_seg *o = s->ofo;
 		s->ofo = o->next;

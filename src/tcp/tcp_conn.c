@@ -32,6 +32,10 @@ static int ilog2(uint32_t x) { return 31 - __builtin_clz(x); }
 void tcp_init_rwin(struct sk_stack *st, struct sk_sock *s, bool passive)
 {
 	const struct sk_knobs *k = &st->cfg.knobs;
+	/* TCP_MAXSEG also caps what we announce (Linux tcp_mss_clamp in
+	 * tcp_connect_init and tcp_openreq_init_rwin) */
+	if (s->user_mss && s->user_mss < s->adv_mss)
+		s->adv_mss = s->user_mss;
 	uint32_t full = (uint32_t)tcp_rcvbuf_limit(st, s) / 2;
 	uint32_t clamp = s->rcvbuf ? full : 65535u << 14;
 	/* the timestamp option's 12 bytes come off a listener's child with

@@ -53,6 +53,8 @@ static void rtt_sample(struct sk_stack *st, struct sk_sock *s, uint64_t rtt_ns)
 	uint32_t rto_min_us = (uint32_t)st->cfg.knobs.tcp_rto_min_ms * 1000;
 	if (m == 0)
 		m = 1; /* as Linux: a sample of 0 still counts as a sample */
+	if (!s->rtt_min_us || (uint32_t)m < s->rtt_min_us)
+		s->rtt_min_us = (uint32_t)m; /* tcp_min_rtt, without its 5-minute window */
 	if (s->srtt8_us) {
 		m -= s->srtt8_us >> 3;
 		s->srtt8_us = (uint32_t)((int64_t)s->srtt8_us + m);
@@ -185,7 +187,10 @@ static void synsent_input(struct sk_stack *st, struct sk_sock *s, const struct i
 	s->snd_wl1 = seg->seq;
 	s->snd_wl2 = seg->ack;
 	s->snd_wnd = seg->wnd;
+	s->snd_wnd_max = s->snd_wnd; /* Linux max_window starts at the SYN-ACK's */
 	tcp_syn_negotiate(st, s, seg);
+	if (!(seg->flags & TCP_ECE) || (seg->flags & TCP_CWR))
+		s->ecn_flags = 0; /* no ECN unless the SYN-ACK agrees (tcp_ecn_rcv_synack) */
 	if (!ack_ok) {
 		/* Simultaneous open (RFC 9293 §3.5, figure 8): SYN-ACK with our ISN. */
 		sock_set_state(st, s, SK_TCP_SYN_RECV);
@@ -283,6 +288,7 @@ static bool synrecv_ack(struct sk_stack *st, struct sk_sock *s, const struct ip4
 	handshake_acked(st, s);
 	s->snd_una = seg->ack;
 	s->snd_wnd = (uint32_t)seg->wnd << s->snd_wscale;
+	s->snd_wnd_max = s->snd_wnd; /* Linux max_window starts at the final ACK's */
 	s->snd_wl1 = seg->seq;
 	s->snd_wl2 = seg->ack;
 	if (l) {
@@ -334,6 +340,8 @@ static bool update_window(struct sk_sock *s, const struct tcp_seg *seg)
 	if (seq_gt(seg->ack, s->snd_una) || seq_gt(seg->seq, s->snd_wl1) ||
 	    (seg->seq == s->snd_wl1 && (nwin > s->snd_wnd || !nwin))) {
 		s->snd_wnd = nwin;
+		if (nwin > s->snd_wnd_max)
+			s->snd_wnd_max = nwin;
 		s->snd_wl1 = seg->seq;
 		s->snd_wl2 = seg->ack;
 		return true; /* Linux FLAG_WIN_UPDATE: not a duplicate ACK */
@@ -483,6 +491,7 @@ static enum ack_result ack_input(struct sk_stack *st, struct sk_sock *s, const s
 	uint32_t fin_seq = s->snd_una + s->snd.len;
 	bool fin = (s->flags & SOCKF_SHUT_WR) && s->snd_max == fin_seq + 1 && seg->ack == fin_seq + 1;
 	ring_drop(st, &s->snd, acked - fin);
+	tcp_marks_acked(s);
 	s->snd_una = seg->ack;
 	if (seq_lt(s->snd_nxt, s->snd_una))
 		s->snd_nxt = s->snd_una;
@@ -512,11 +521,40 @@ static enum ack_result ack_input(struct sk_stack *st, struct sk_sock *s, const s
 		cwnd_grow(s, acked);
 	s->dupacks = 0;
 	s->rtx_at_ns = s->snd_una == s->snd_max ? 0 : st->now_ns + (uint64_t)s->rto_ms * SK_NS_PER_MS;
+	if (s->tlp_high_seq && seq_ge(s->snd_una, s->tlp_high_seq))
+		s->tlp_high_seq = 0; /* the probed tail is acknowledged */
+	tcp_schedule_loss_probe(st, s, true); /* tcp_set_xmit_timer */
 	sock_rearm(st, s);
 	sock_wake(st, s);
 	if (fin && fin_acked(st, s))
 		return ACK_GONE;
 	return ACK_OK;
+}
+
+/* ---- ECN (RFC 3168 §6.1, Linux tcp_ecn_*) ---- */
+
+/* A CE mark on data makes us echo ECE until the sender's CWR (and ACK at
+ * once, as Linux enters quick-ACK mode); an ECE on an ACK halves the
+ * window, once per window of data, and the next new segment says CWR. */
+void tcp_ecn_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr *ip,
+		   const struct tcp_seg *seg)
+{
+	if (!(s->ecn_flags & ECN_OK))
+		return;
+	if (seg->flags & TCP_CWR)
+		s->ecn_flags &= ~ECN_DEMAND_CWR;
+	if ((ip->tos & 3) == 3 && seg->data_len && !(s->ecn_flags & ECN_DEMAND_CWR)) {
+		s->ecn_flags |= ECN_DEMAND_CWR;
+		s->flags |= SOCKF_ACK_NOW;
+	}
+	if ((seg->flags & (TCP_ECE | TCP_SYN)) == TCP_ECE && !(s->flags & SOCKF_RECOVERY) &&
+	    seq_ge(s->snd_una, s->snd_recover) && s->snd_una != s->snd_max) {
+		s->ssthresh = s->cwnd / 2 > 2 ? s->cwnd / 2 : 2;
+		s->cwnd = s->ssthresh;
+		s->snd_recover = s->snd_max; /* not again for this window */
+		s->ecn_flags |= ECN_QUEUE_CWR;
+	}
+	(void)st;
 }
 
 /* ---- data and FIN (RFC 9293 §3.10.7.4, seventh and eighth checks) ---- */
@@ -924,6 +962,7 @@ void tcp_conn_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr
 	if (s->state == SK_TCP_SYN_RECV && !synrecv_ack(st, s, ip, seg))
 		return;
 	update_ts_recent(s, seg);
+	tcp_ecn_input(st, s, ip, seg);
 	enum ack_result ack = ack_input(st, s, seg);
 	if (ack == ACK_GONE || (ack == ACK_OK && data_input(st, s, ip, seg)))
 		return;

@@ -162,6 +162,9 @@ static void syn_accept(struct sk_stack *st, struct sk_sock *l, const struct ip4_
 	c->state = SK_TCP_SYN_RECV;
 	stack_event_state(st, c, SK_TCP_LISTEN);
 	tcp_syn_negotiate(st, c, seg);
+	/* ECN when the SYN asks (ECE|CWR) and tcp_ecn allows it (1 or 2) */
+	if ((seg->flags & (TCP_ECE | TCP_CWR)) == (TCP_ECE | TCP_CWR) && st->cfg.knobs.tcp_ecn)
+		c->ecn_flags = ECN_OK;
 	tcp_init_rwin(st, c, true);
 	ehash_insert(st, &c->hn);
 	syn_queue_add(l, c);
@@ -253,6 +256,7 @@ static struct sk_sock *cookie_child(struct sk_stack *st, struct sk_sock *l,
 	tcp_syn_negotiate(st, c, &syn);
 	tcp_init_rwin(st, c, true);
 	c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
+	c->snd_wnd_max = c->snd_wnd;
 	c->state = SK_TCP_SYN_RECV;
 	stack_event_state(st, c, SK_TCP_LISTEN);
 	ehash_insert(st, &c->hn);

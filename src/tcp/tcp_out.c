@@ -130,6 +130,20 @@ static void xmit(struct sk_stack *st, struct sk_sock *s, uint32_t seq, uint8_t f
 		.sport = s->lport, .dport = s->rport, .seq = seq,
 		.ack = (flags & TCP_ACK) ? s->rcv_nxt : 0, .flags = flags,
 	};
+	uint8_t tos = 0;
+	if ((s->ecn_flags & ECN_OK) && !(flags & (TCP_SYN | TCP_RST))) {
+		/* RFC 3168 §6.1 (Linux tcp_ecn_send): new data is ECT(0) and
+		 * carries a queued CWR; ECE until the peer's CWR */
+		if (n && seq_ge(seq, s->snd_max)) {
+			tos = 0x02;
+			if (s->ecn_flags & ECN_QUEUE_CWR) {
+				s->ecn_flags &= ~ECN_QUEUE_CWR;
+				seg.flags |= TCP_CWR;
+			}
+		}
+		if (s->ecn_flags & ECN_DEMAND_CWR)
+			seg.flags |= TCP_ECE;
+	}
 	if (flags & TCP_SYN) {
 		syn_options(st, s, &seg.opts, (flags & TCP_ACK) != 0);
 		seg.wnd = (uint16_t)(s->rcv_wnd > MAX_TCP_WINDOW ? MAX_TCP_WINDOW : s->rcv_wnd);
@@ -153,7 +167,7 @@ static void xmit(struct sk_stack *st, struct sk_sock *s, uint32_t seq, uint8_t f
 	size_t hl = tcp_emit(tcp, &seg);
 	ring_peek(&s->snd, off, tcp + hl, n);
 	tcp_csum_set(tcp, hl + n, s->laddr, s->raddr);
-	struct ip4_hdr ip = { .ttl = 64, .proto = IP_PROTO_TCP, .frag = IP4_DF,
+	struct ip4_hdr ip = { .tos = tos, .ttl = 64, .proto = IP_PROTO_TCP, .frag = IP4_DF,
 			      .src = s->laddr, .dst = s->raddr };
 	ip4_emit(st->pkt, &ip, hl + n);
 	mib_inc(st, SK_MIB_OutSegs);
@@ -185,6 +199,16 @@ static void arm_rtx(struct sk_stack *st, struct sk_sock *s)
 void tcp_send_synack(struct sk_stack *st, struct sk_sock *s)
 {
 	uint8_t flags = s->state == SK_TCP_SYN_SENT ? TCP_SYN : TCP_SYN | TCP_ACK;
+	/* ECN setup (RFC 3168 §6.1.1): a SYN asks with ECE|CWR when tcp_ecn
+	 * is 1, its retransmissions no more (Linux tcp_ecn_clear_syn); a
+	 * SYN-ACK agrees with ECE */
+	if (s->state == SK_TCP_SYN_SENT && s->snd_max == s->iss) {
+		s->ecn_flags = st->cfg.knobs.tcp_ecn == 1 ? ECN_OK : 0;
+		if (s->ecn_flags)
+			flags |= TCP_ECE | TCP_CWR;
+	} else if (s->state != SK_TCP_SYN_SENT && (s->ecn_flags & ECN_OK)) {
+		flags |= TCP_ECE;
+	}
 	if (!(s->flags & SOCKF_RTT_TIMING) && s->snd_max == s->iss) {
 		s->flags |= SOCKF_RTT_TIMING;
 		s->rtt_start_ns = st->now_ns; /* Karn: only a first transmission is timed */
@@ -218,73 +242,443 @@ void tcp_send_reset(struct sk_stack *st, struct sk_sock *s)
 	xmit(st, s, s->snd_nxt, TCP_RST | TCP_ACK, 0, 0);
 }
 
-/* Nagle's algorithm (RFC 1122 §4.2.3.4) with Minshall's change, as Linux
- * has it: a small segment waits while an earlier small one is unacked. */
-static bool nagle_blocks(const struct sk_sock *s, uint32_t n, uint32_t mss, bool fin)
+/* ---- the send queue's skb boundaries (Linux tcp_sendmsg, tcp_push) ---- */
+
+/* Room for one more boundary: the array grows by doubling up to
+ * SND_MARKS_MAX; past that (or without memory) the oldest is forgotten,
+ * which can only cost a PSH flag or a record split long ago. */
+static bool mark_room(struct sk_stack *st, struct sk_sock *s)
 {
-	if (n >= mss || fin || (s->flags & SOCKF_NODELAY))
+	if (s->nmarks < s->mark_cap)
+		return true;
+	if (s->mark_cap < SND_MARKS_MAX) {
+		uint8_t cap = s->mark_cap ? (uint8_t)(2 * s->mark_cap) : 4;
+		struct snd_mark *m = sk_alloc(st, cap * sizeof(*m));
+		if (m) {
+			if (s->nmarks)
+				memcpy(m, s->marks, s->nmarks * sizeof(*m));
+			sk_free(st, s->marks, s->mark_cap * sizeof(*m));
+			s->marks = m;
+			s->mark_cap = cap;
+			return true;
+		}
+	}
+	if (!s->nmarks)
 		return false;
-	return seq_gt(s->snd_sml, s->snd_una) && seq_le(s->snd_sml, s->snd_nxt);
+	memmove(&s->marks[0], &s->marks[1], (size_t)(s->nmarks - 1) * sizeof(s->marks[0]));
+	s->nmarks--;
+	return true;
 }
 
-/* Sends what the windows and Nagle allow: new data, and the FIN after the
- * last byte once shutdown or close has queued it. */
-void tcp_output(struct sk_stack *st, struct sk_sock *s)
+static void mark_insert(struct sk_stack *st, struct sk_sock *s, uint32_t seq, uint8_t kind)
+{
+	int i = s->nmarks;
+	while (i > 0 && seq_ge(s->marks[i - 1].seq, seq)) {
+		if (s->marks[i - 1].seq == seq) {
+			s->marks[i - 1].kind |= kind;
+			return;
+		}
+		i--;
+	}
+	uint8_t before = s->nmarks;
+	if (!mark_room(st, s))
+		return;
+	if (s->nmarks < before) /* the oldest went */
+		i = i > 0 ? i - 1 : 0;
+	memmove(&s->marks[i + 1], &s->marks[i], (size_t)(s->nmarks - i) * sizeof(s->marks[0]));
+	s->marks[i] = (struct snd_mark){ seq, kind };
+	s->nmarks++;
+}
+
+void tcp_marks_free(struct sk_stack *st, struct sk_sock *s)
+{
+	sk_free(st, s->marks, s->mark_cap * sizeof(*s->marks));
+	s->marks = NULL;
+	s->nmarks = s->mark_cap = 0;
+}
+
+/* The send queue as Linux's tcp_sendmsg leaves its skbs: a write
+ * appending to an unsent tail that ended a push takes its PSH away (the
+ * skb it extends loses PSH; a MSG_EOR record is never extended); the
+ * write's end is marked PSH unless MSG_MORE (tcp_push -> tcp_mark_push),
+ * and MSG_EOR ends a record. */
+static void write_begin(struct sk_sock *s)
+{
+	uint32_t end = s->snd_una + s->snd.len;
+	int last = s->nmarks - 1;
+	if (last >= 0 && s->marks[last].seq == end && s->marks[last].kind == MARK_PSH &&
+	    seq_lt(s->snd_nxt, end))
+		s->nmarks--;
+}
+
+static void write_end(struct sk_stack *st, struct sk_sock *s, int flags)
+{
+	uint8_t kind = (uint8_t)(((flags & MSG_MORE) ? 0 : MARK_PSH) | ((flags & MSG_EOR) ? MARK_EOR : 0));
+	if (kind)
+		mark_insert(st, s, s->snd_una + s->snd.len, kind);
+}
+
+/* Boundaries at or below SND.UNA are history. */
+void tcp_marks_acked(struct sk_sock *s)
+{
+	int i = 0;
+	while (i < s->nmarks && seq_le(s->marks[i].seq, s->snd_una))
+		i++;
+	if (i == 0)
+		return;
+	memmove(&s->marks[0], &s->marks[i], (size_t)(s->nmarks - i) * sizeof(s->marks[0]));
+	s->nmarks = (uint8_t)(s->nmarks - i);
+}
+
+/* The first boundary of one of `kinds` after `seq`, or `end`. */
+static uint32_t next_mark(const struct sk_sock *s, uint32_t seq, uint32_t end, int kinds)
+{
+	for (int i = 0; i < s->nmarks; i++)
+		if ((s->marks[i].kind & kinds) && seq_gt(s->marks[i].seq, seq) && seq_lt(s->marks[i].seq, end))
+			return s->marks[i].seq;
+	return end;
+}
+
+static bool psh_at(const struct sk_sock *s, uint32_t seq)
+{
+	for (int i = 0; i < s->nmarks; i++)
+		if (s->marks[i].seq == seq)
+			return (s->marks[i].kind & MARK_PSH) != 0;
+	return false;
+}
+
+/* Linux's tcp_tso_autosize: how many segments one TSO packet holds, at
+ * least tcp_min_tso_segs (2), more on short paths (gso_max_size >> (min
+ * RTT >> tcp_tso_rtt_log)). Linux forces PSH on every packet of more than
+ * one segment (__tcp_transmit_skb, for the receiver's GRO), so this
+ * decides where PSH falls inside a burst, which packetdrill checks. Its
+ * pacing-rate term (rate >> 10) is left out: Linux 6.18 traces show
+ * 2-segment packets up to cwnd 20 at a 10 ms RTT, where the term as
+ * written would give 3 (cubic's own pacing details differ). */
+static uint32_t tso_segs(const struct sk_sock *s, uint32_t mss)
+{
+	uint32_t bytes = 0;
+	uint32_t r = s->rtt_min_us >> 9; /* tcp_tso_rtt_log */
+	if (s->rtt_min_us && r < 32)
+		bytes = 65536u >> r;
+	if (!s->rtt_min_us)
+		bytes = 65536 - 1 - 320; /* no RTT yet: no pacing, the GSO limit */
+	uint32_t segs = bytes / mss;
+	return segs < 2 ? 2 : segs; /* tcp_min_tso_segs */
+}
+
+/* One TSO packet's worth, in bytes: autosized, and at most half the
+ * congestion window or what is left of it (Linux tcp_cwnd_test). */
+static uint32_t chunk_max(const struct sk_sock *s, uint32_t mss)
+{
+	uint32_t inflight = (s->snd_nxt - s->snd_una + mss - 1) / mss;
+	uint32_t quota = s->cwnd > inflight ? s->cwnd - inflight : 1;
+	uint32_t half = s->cwnd / 2 ? s->cwnd / 2 : 1;
+	uint32_t segs = tso_segs(s, mss);
+	if (quota > half)
+		quota = half;
+	return (segs < quota ? segs : quota) * mss;
+}
+
+enum { NAGLE_OFF = 1, NAGLE_CORK = 2, NAGLE_PUSH = 4 };
+
+/* Linux's tp->nonagle for this push: TCP_NODELAY, TCP_CORK, MSG_MORE
+ * (which corks this push only), or a one-shot push (TCP_NAGLE_PUSH, when
+ * TCP_NODELAY is set or TCP_CORK cleared). */
+static int nonagle_for(const struct sk_sock *s, int mode)
+{
+	if (mode == OUT_MORE)
+		return NAGLE_CORK;
+	int n = ((s->flags & SOCKF_NODELAY) ? NAGLE_OFF : 0) | ((s->flags & SOCKF_CORK) ? NAGLE_CORK : 0);
+	return mode == OUT_PUSH ? n | NAGLE_PUSH : n;
+}
+
+/* Linux's tcp_nagle_check for a partial last segment: held while corked,
+ * or by Nagle (RFC 1122 §4.2.3.4, Minshall's variant) while an earlier
+ * small segment is unacknowledged. */
+static bool nagle_holds(const struct sk_sock *s, int nonagle)
+{
+	if (nonagle & NAGLE_PUSH)
+		return false;
+	if (nonagle & NAGLE_CORK)
+		return true;
+	return !nonagle && s->snd_nxt != s->snd_una && seq_gt(s->snd_sml, s->snd_una) &&
+	       seq_le(s->snd_sml, s->snd_nxt);
+}
+
+/* Emits one segment of new (or resent) data at SND.NXT and keeps the
+ * books: RTT timing, the retransmission stamp, interactive mode. */
+static void send_segment(struct sk_stack *st, struct sk_sock *s, uint32_t n, uint8_t flags)
+{
+	uint32_t seq = s->snd_nxt, mss = s->mss_cache;
+	bool fin = (flags & TCP_FIN) != 0;
+	if (!(s->flags & SOCKF_RTT_TIMING) && seq_ge(seq, s->snd_max)) {
+		s->flags |= SOCKF_RTT_TIMING;
+		s->rtt_start_ns = st->now_ns;
+		s->rtt_seq = seq + n + fin;
+	}
+	if (!(s->flags & SOCKF_RTX_STAMP) && seq_lt(seq, s->snd_max)) {
+		s->flags |= SOCKF_RTX_STAMP;
+		s->retrans_stamp_ns = st->now_ns;
+	}
+	if (s->flags & SOCKF_PERSIST) { /* the window opened: probing is over */
+		s->flags &= ~SOCKF_PERSIST;
+		s->rtx_at_ns = 0;
+	}
+	if (n && s->ato_ns && st->now_ns - s->ack_lrcv_ns < s->ato_ns)
+		s->flags |= SOCKF_PINGPONG; /* an answer (tcp_event_data_sent) */
+	xmit(st, s, seq, flags, seq - s->snd_una, n);
+	s->snd_nxt = seq + n + fin;
+	if (seq_gt(s->snd_nxt, s->snd_max))
+		s->snd_max = s->snd_nxt;
+	if (n < mss)
+		s->snd_sml = s->snd_nxt;
+	arm_rtx(st, s);
+}
+
+/* One TSO packet of Linux's, as MSS-sized segments: PSH on the last one
+ * when the packet holds more than one segment or ends a push. */
+static void send_chunk(struct sk_stack *st, struct sk_sock *s, uint32_t len, bool fin)
+{
+	uint32_t mss = s->mss_cache, segs = (len + mss - 1) / mss;
+	bool psh = segs > 1 || (len && psh_at(s, s->snd_nxt + len));
+	if (seq_ge(s->snd_nxt, s->snd_max))
+		s->last_chunk_seq = s->snd_nxt;
+	do {
+		uint32_t n = len < mss ? len : mss;
+		len -= n;
+		uint8_t flags = TCP_ACK;
+		if (len == 0)
+			flags |= (psh ? TCP_PSH : 0) | (fin ? TCP_FIN : 0);
+		send_segment(st, s, n, flags);
+	} while (len);
+}
+
+/* How much of the queue to send next as one TSO packet (Linux's
+ * tcp_write_xmit and tcp_mss_split_point): up to the next skb boundary,
+ * the packet size, the windows; the partial tail of the last skb waits
+ * when Nagle or a cork says so. Sets *fin when the FIN goes with it. */
+static uint32_t next_chunk(const struct sk_sock *s, int nonagle, uint32_t end, bool *fin)
+{
+	uint32_t mss = s->mss_cache;
+	uint32_t wnd = s->snd_wnd < s->cwnd * mss ? s->snd_wnd : s->cwnd * mss;
+	uint32_t wnd_end = s->snd_una + wnd;
+	uint32_t room = seq_lt(s->snd_nxt, wnd_end) ? wnd_end - s->snd_nxt : 0;
+	uint32_t skb_end = next_mark(s, s->snd_nxt, end, MARK_PSH | MARK_EOR);
+	uint32_t avail = skb_end - s->snd_nxt, cmax = chunk_max(s, mss);
+	uint32_t needed = avail < room ? avail : room;
+	uint32_t len = needed < cmax ? needed : cmax;
+	bool last = skb_end == end;
+	*fin = (s->flags & SOCKF_SHUT_WR) && last && len == avail;
+	if (last && len == needed && len % mss && nagle_holds(s, nonagle) && !*fin)
+		len -= len % mss;
+	if (len == room && room < avail && len < mss && len * 2 < s->snd_wnd)
+		len = 0; /* sender-side silly window avoidance (RFC 9293 §3.8.6.2.1) */
+	if (len != avail)
+		*fin = false;
+	return len;
+}
+
+/* Sends what the windows, Nagle and corks allow: new data, and the FIN
+ * after the last byte once shutdown or close has queued it. */
+void tcp_output_mode(struct sk_stack *st, struct sk_sock *s, int mode)
 {
 	if (!(TCPF(s->state) & (TCPF(SK_TCP_ESTABLISHED) | TCPF(SK_TCP_CLOSE_WAIT) |
 				TCPF(SK_TCP_FIN_WAIT1) | TCPF(SK_TCP_CLOSING) | TCPF(SK_TCP_LAST_ACK))))
 		return;
 	uint32_t end = s->snd_una + s->snd.len; /* the FIN's sequence number, if queued */
 	bool fin_queued = (s->flags & SOCKF_SHUT_WR) != 0;
-	uint32_t mss = s->mss_cache;
-	for (;;) {
-		if (fin_queued && s->snd_nxt == end + 1)
-			break; /* everything, FIN included, is out */
-		uint32_t unsent = end - s->snd_nxt;
-		uint32_t wnd = s->snd_wnd < s->cwnd * mss ? s->snd_wnd : s->cwnd * mss;
-		uint32_t wnd_end = s->snd_una + wnd;
-		uint32_t room = seq_lt(s->snd_nxt, wnd_end) ? wnd_end - s->snd_nxt : 0;
-		uint32_t n = unsent < mss ? unsent : mss;
-		if (n > room)
-			n = room;
-		bool fin = fin_queued && n == unsent;
-		if (n == 0 && !fin)
+	int nonagle = nonagle_for(s, mode);
+	uint32_t max0 = s->snd_max;
+	while (!(fin_queued && s->snd_nxt == end + 1)) {
+		bool fin;
+		uint32_t len = next_chunk(s, nonagle, end, &fin);
+		if (len == 0 && !fin)
 			break;
-		if (nagle_blocks(s, n, mss, fin) || (n < unsent && n < mss && n * 2 < s->snd_wnd))
-			break; /* wait for more data or a larger window (RFC 9293 §3.8.6.2.1) */
-		uint8_t flags = TCP_ACK | (n && n == unsent ? TCP_PSH : 0) | (fin ? TCP_FIN : 0);
-		uint32_t seq = s->snd_nxt;
-		if (!(s->flags & SOCKF_RTT_TIMING) && seq_ge(seq, s->snd_max)) {
-			s->flags |= SOCKF_RTT_TIMING;
-			s->rtt_start_ns = st->now_ns;
-			s->rtt_seq = seq + n + fin;
-		}
-		if (!(s->flags & SOCKF_RTX_STAMP) && seq_lt(seq, s->snd_max)) {
-			s->flags |= SOCKF_RTX_STAMP;
-			s->retrans_stamp_ns = st->now_ns;
-		}
-		if (s->flags & SOCKF_PERSIST) { /* the window opened: probing is over */
-			s->flags &= ~SOCKF_PERSIST;
-			s->rtx_at_ns = 0;
-		}
-		if (n && s->ato_ns && st->now_ns - s->ack_lrcv_ns < s->ato_ns)
-			s->flags |= SOCKF_PINGPONG; /* an answer (tcp_event_data_sent) */
-		xmit(st, s, seq, flags, seq - s->snd_una, n);
-		s->snd_nxt = seq + n + fin;
-		if (seq_gt(s->snd_nxt, s->snd_max))
-			s->snd_max = s->snd_nxt;
-		if (n < mss)
-			s->snd_sml = s->snd_nxt;
-		arm_rtx(st, s);
+		send_chunk(st, s, len, fin);
 	}
+	if (seq_gt(s->snd_max, max0))
+		tcp_schedule_loss_probe(st, s, false); /* tcp_write_xmit's last step */
 	bool blocked = s->snd_una == s->snd_max && s->snd_nxt != end + fin_queued;
 	if (blocked && !s->rtx_at_ns) {
-		/* nothing in flight, data waiting, no window: the persist timer
-		 * (RFC 9293 §3.8.6.1) */
+		/* nothing in flight, data waiting (no window, or held by a
+		 * cork): the probe timer (RFC 9293 §3.8.6.1, Linux
+		 * tcp_check_probe_timer) */
 		s->flags |= SOCKF_PERSIST;
 		s->rtx_at_ns = st->now_ns + tcp_probe0_ns(st, s);
 	}
 	sock_rearm(st, s);
+}
+
+void tcp_output(struct sk_stack *st, struct sk_sock *s)
+{
+	tcp_output_mode(st, s, OUT_SOCK);
+}
+
+uint32_t tcp_notsent_lowat(const struct sk_stack *st, const struct sk_sock *s)
+{
+	return s->notsent_lowat ? s->notsent_lowat : (uint32_t)st->cfg.knobs.tcp_notsent_lowat;
+}
+
+/* Linux's tcp_xmit_size_goal: an skb holds up to half the peer's largest
+ * window (tcp_bound_to_half_wnd) or 64 KiB, in whole segments. */
+static uint32_t size_goal(const struct sk_sock *s)
+{
+	uint32_t mss = s->mss_cache, goal = 65536 - 1 - 320;
+	uint32_t cutoff = s->snd_wnd_max > 536 ? s->snd_wnd_max / 2 : s->snd_wnd_max;
+	if (cutoff && goal > cutoff)
+		goal = cutoff;
+	return goal >= mss ? goal / mss * mss : mss;
+}
+
+/* How many more bytes a write may queue now, as Linux's tcp_sendmsg takes
+ * them: the unsent tail skb fills up to its size goal freely; a new skb
+ * needs room in the send buffer and fewer unsent bytes than
+ * TCP_NOTSENT_LOWAT (sk_stream_memory_free). 0: the write must wait. */
+uint32_t tcp_send_room(const struct sk_stack *st, const struct sk_sock *s)
+{
+	uint32_t goal = size_goal(s);
+	uint32_t end = s->snd_una + s->snd.len;
+	uint32_t unsent = seq_gt(end, s->snd_nxt) ? end - s->snd_nxt : 0;
+	uint32_t tail = unsent ? (unsent - 1) % goal + 1 : 0;
+	uint32_t room = ring_room(&s->snd, (uint32_t)tcp_sndbuf_limit(st, s));
+	if (tail && tail < goal)
+		return goal - tail < room ? goal - tail : room;
+	if (unsent >= tcp_notsent_lowat(st, s))
+		return 0;
+	return goal < room ? goal : room;
+}
+
+/* Copies a gather list into the send queue as Linux's tcp_sendmsg does:
+ * while tcp_send_room allows, sending each time the tail skb is full (its
+ * tcp_push_one); then pushes, corked by MSG_MORE (a write cut short pushes
+ * regardless, without MSG_EOR). Zero-length entries are skipped; a NULL
+ * one with a length is -EFAULT unless something was queued already.
+ * Returns the bytes queued, or -EAGAIN, -EFAULT, -ENOBUFS. */
+long tcp_write(struct sk_stack *st, struct sk_sock *s, const struct iovec *iov, size_t iovcnt, int flags)
+{
+	uint32_t limit = (uint32_t)tcp_sndbuf_limit(st, s);
+	long done = 0, err = 0;
+	bool partial = false;
+	write_begin(s);
+	for (size_t i = 0; i < iovcnt && !err && !partial; i++) {
+		const uint8_t *p = iov[i].iov_base;
+		size_t left = iov[i].iov_len;
+		if (left && !p)
+			err = -EFAULT;
+		while (left && !err) {
+			uint32_t room = done < INT32_MAX ? tcp_send_room(st, s) : 0;
+			if (!room) {
+				partial = true;
+				break;
+			}
+			uint32_t k = left < room ? (uint32_t)left : room;
+			int took = ring_write(st, &s->snd, p, k, limit);
+			if (took <= 0) {
+				err = took < 0 ? took : 0;
+				partial = true;
+				break;
+			}
+			p += took, left -= (size_t)took, done += took;
+			if ((uint32_t)took == room)
+				tcp_output(st, s); /* the tail skb is full: tcp_push_one */
+		}
+	}
+	if (!done)
+		return err ? err : -EAGAIN;
+	if (partial || err)
+		flags &= ~(MSG_MORE | MSG_EOR);
+	write_end(st, s, flags);
+	tcp_output_mode(st, s, (partial || err) ? OUT_PUSH : (flags & MSG_MORE) ? OUT_MORE : OUT_SOCK);
+	return done;
+}
+
+/* ---- tail loss probe (RFC 8985 §7, Linux tcp_schedule_loss_probe) ---- */
+
+/* After new data went out, or an ACK: instead of the RTO, a probe in two
+ * RTTs (plus the delayed-ACK allowance, RTO_min, for a single packet in
+ * flight; 2 ms otherwise), never later than the RTO would fire. Only with
+ * SACK, with something in flight, outside recovery and RTO episodes, and
+ * one probe per tail. */
+void tcp_schedule_loss_probe(struct sk_stack *st, struct sk_sock *s, bool advancing_rto)
+{
+	if (!(s->flags & SOCKF_SACK) || s->snd_una == s->snd_max || (s->flags & SOCKF_RECOVERY) ||
+	    s->retransmits || s->tlp_high_seq || (s->flags & SOCKF_PERSIST) ||
+	    !(TCPF(s->state) & (TCPF(SK_TCP_ESTABLISHED) | TCPF(SK_TCP_CLOSE_WAIT) | TCPF(SK_TCP_FIN_WAIT1) |
+				TCPF(SK_TCP_CLOSING) | TCPF(SK_TCP_LAST_ACK))))
+		return;
+	uint32_t flight = s->snd_max - s->snd_una;
+	uint64_t pto = SK_NS_PER_S; /* TCP_TIMEOUT_INIT without an RTT */
+	if (s->srtt8_us) {
+		uint64_t extra_us = flight <= s->mss_cache ? (uint64_t)st->cfg.knobs.tcp_rto_min_ms * 1000 : 2000;
+		pto = ((uint64_t)(s->srtt8_us >> 3) * 2 + extra_us) * 1000;
+		pto = (pto + SK_NS_PER_MS - 1) / SK_NS_PER_MS * SK_NS_PER_MS; /* whole jiffies */
+	}
+	uint64_t rto = (uint64_t)s->rto_ms * SK_NS_PER_MS;
+	/* how far the RTO is (tcp_rto_delta_us); a probe already armed stands
+	 * for an RTO a whole RTO away */
+	uint64_t left = advancing_rto || !s->rtx_at_ns || s->rtx_at_ns == s->tlp_at_ns ? rto
+			: s->rtx_at_ns > st->now_ns ? s->rtx_at_ns - st->now_ns : 0;
+	if (left && left < pto)
+		pto = left;
+	s->rtx_at_ns = s->tlp_at_ns = st->now_ns + pto;
+	sock_rearm(st, s);
+}
+
+/* The probe (tcp_send_loss_probe): a new segment if the peer's window has
+ * room (past the congestion window), else the last segment sent again;
+ * then the RTO, from now. */
+void tcp_send_loss_probe(struct sk_stack *st, struct sk_sock *s)
+{
+	uint32_t end = s->snd_una + s->snd.len, mss = s->mss_cache;
+	uint32_t wnd_end = s->snd_una + s->snd_wnd;
+	s->tlp_at_ns = 0;
+	if (seq_lt(s->snd_nxt, end) && seq_lt(s->snd_nxt, wnd_end)) {
+		uint32_t n = next_mark(s, s->snd_nxt, end, MARK_EOR) - s->snd_nxt;
+		n = n < mss ? n : mss;
+		n = n < wnd_end - s->snd_nxt ? n : wnd_end - s->snd_nxt;
+		send_chunk(st, s, n, false);
+	} else {
+		/* the last piece of the last packet sent (Linux fragments the
+		 * rtx queue's last skb at (pcount - 1) * mss), FIN included */
+		uint32_t from = seq_gt(s->last_chunk_seq, s->snd_una) ? s->last_chunk_seq : s->snd_una;
+		uint32_t len = seq_gt(end, from) ? end - from : 0;
+		uint32_t start = len ? from + (len - 1) / mss * mss : end;
+		bool fin = s->snd_max == end + 1;
+		uint8_t flags = TCP_ACK | (fin ? TCP_FIN : 0) | (end != start && psh_at(s, end) ? TCP_PSH : 0);
+		if (!(s->flags & SOCKF_RTX_STAMP)) {
+			s->flags |= SOCKF_RTX_STAMP;
+			s->retrans_stamp_ns = st->now_ns;
+		}
+		s->flags &= ~SOCKF_RTT_TIMING; /* Karn */
+		xmit(st, s, start, flags, start - s->snd_una, end - start);
+	}
+	s->tlp_high_seq = s->snd_max;
+	s->rtx_at_ns = st->now_ns + (uint64_t)s->rto_ms * SK_NS_PER_MS;
+	sock_rearm(st, s);
+}
+
+/* Linux's tcp_write_wakeup, what the probe timer sends: the next unsent
+ * data, up to a segment and the window, with PSH (it was held back by a
+ * cork, MSG_MORE or silly-window avoidance); false when the window is
+ * shut and only a zero-window probe can go. */
+bool tcp_write_wakeup(struct sk_stack *st, struct sk_sock *s)
+{
+	uint32_t end = s->snd_una + s->snd.len, wnd_end = s->snd_una + s->snd_wnd;
+	if (!seq_lt(s->snd_nxt, end) || !seq_lt(s->snd_nxt, wnd_end))
+		return false;
+	uint32_t n = next_mark(s, s->snd_nxt, end, MARK_EOR) - s->snd_nxt;
+	if (n > wnd_end - s->snd_nxt)
+		n = wnd_end - s->snd_nxt;
+	if (n > s->mss_cache)
+		n = s->mss_cache;
+	mark_insert(st, s, s->snd_nxt + n, MARK_PSH); /* the skb keeps its PSH */
+	s->flags &= ~SOCKF_PERSIST;
+	s->rtx_at_ns = 0;
+	s->probes = 0;
+	s->backoff = 0;
+	send_segment(st, s, n, TCP_ACK | TCP_PSH);
+	return true;
 }
 
 /* Linux's tcp_probe0_when: max(RTO, RTO_min) doubled per probe, up to
@@ -315,7 +709,7 @@ void tcp_retransmit_at(struct sk_stack *st, struct sk_sock *s, uint32_t seq, uin
 	uint32_t sent = fin_sent ? s->snd.len : s->snd_max - s->snd_una;
 	if (off > sent)
 		return;
-	uint32_t n = sent - off;
+	uint32_t n = next_mark(s, seq, s->snd_una + sent, MARK_EOR) - seq; /* never across a record */
 	if (n > s->mss_cache)
 		n = s->mss_cache;
 	if (n > max_len)
@@ -324,7 +718,9 @@ void tcp_retransmit_at(struct sk_stack *st, struct sk_sock *s, uint32_t seq, uin
 	if (!n && !fin)
 		return;
 	s->flags &= ~SOCKF_RTT_TIMING; /* Karn: a retransmitted segment is not timed */
-	xmit(st, s, seq, TCP_ACK | (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0), off, n);
+	/* a piece of a larger skb has no PSH of its own (tcp_fragment) */
+	uint8_t psh = n && psh_at(s, seq + n) ? TCP_PSH : 0;
+	xmit(st, s, seq, TCP_ACK | psh | (fin ? TCP_FIN : 0), off, n);
 }
 
 /* Emits a segment with no data that belongs to no full connection. */

@@ -119,6 +119,8 @@ static bool handshake_timeout(struct sk_stack *st, struct sk_sock *s)
  * TCP_USER_TIMEOUT, the connection is given up. */
 static bool persist_timeout(struct sk_stack *st, struct sk_sock *s)
 {
+	if (tcp_write_wakeup(st, s))
+		return false; /* the window has room: the held data goes (RTO armed) */
 	bool expired = s->user_timeout_ms
 			       ? s->probes && st->now_ns - s->retrans_stamp_ns >= ms_ns((uint64_t)s->user_timeout_ms)
 			       : s->probes >= retry_limit(st, s);
@@ -151,6 +153,7 @@ static bool retransmit_timeout(struct sk_stack *st, struct sk_sock *s)
 	}
 	if (s->flags & SOCKF_PERSIST)
 		return persist_timeout(st, s);
+	s->tlp_high_seq = 0; /* an RTO ends the tail episode (tcp_enter_loss) */
 	mib_inc(st, SK_MIB_TCPTimeouts); /* every expiry, the last one too */
 	if (!(s->flags & SOCKF_RTX_STAMP)) {
 		s->flags |= SOCKF_RTX_STAMP;
@@ -248,7 +251,10 @@ void tcp_timer(struct sk_stack *st, struct sk_sock *s)
 		}
 	}
 	/* A handler that returns true may have freed the socket. */
-	if (s->rtx_at_ns && s->rtx_at_ns <= now) {
+	if (s->rtx_at_ns && s->rtx_at_ns <= now && s->rtx_at_ns == s->tlp_at_ns) {
+		s->rtx_at_ns = 0;
+		tcp_send_loss_probe(st, s); /* a tail loss probe, not the RTO */
+	} else if (s->rtx_at_ns && s->rtx_at_ns <= now) {
 		s->rtx_at_ns = 0;
 		if (retransmit_timeout(st, s))
 			return;
