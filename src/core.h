@@ -164,8 +164,12 @@ struct sk_sock {
 	uint64_t idle_at_ns;       /* keepalive, FIN_WAIT_2, TIME_WAIT, or 0 */
 
 	struct sk_sock *port_next, **port_pprev; /* owners of a bound port */
-	struct sk_sock *qnext, **qpprev; /* in a listener's queue */
-	struct sk_sock *rnext, **rpprev; /* on the ready list */
+	union {
+		/* in a listener's queue: a child with no descriptor yet */
+		struct { struct sk_sock *qnext, **qpprev; };
+		/* on the ready list: only sockets with a descriptor go there */
+		struct { struct sk_sock *rnext, **rpprev; };
+	};
 	struct sk_sock *parent; /* the listener, until accepted */
 	struct listen_q *lq;    /* listeners only */
 
