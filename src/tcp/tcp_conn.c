@@ -102,7 +102,7 @@ int tcp_connect(struct sk_stack *st, struct sk_sock *s)
 		s->iss = tcp_isn(st, s->laddr, s->lport, s->raddr, s->rport);
 	s->flags &= ~SOCKF_ISS_SET;
 	s->snd_una = s->snd_nxt = s->snd_max = s->iss;
-	s->snd_recover = s->iss; /* RFC 6582 §3.2 step 1: recover = ISS */
+	s->snd_recover = s->sack_high = s->iss; /* RFC 6582 §3.2 step 1: recover = ISS */
 	tcp_init_rwin(st, s, false);
 	ehash_insert(st, &s->hn);
 	sock_set_state(st, s, SK_TCP_SYN_SENT);

@@ -416,6 +416,8 @@ static void sack_retransmit(struct sk_stack *st, struct sk_sock *s, const struct
 	s->rtx_next = next + len;
 }
 
+static void enter_recovery(struct sk_stack *st, struct sk_sock *s);
+
 static void dupack(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
 {
 	s->dupacks++;
@@ -424,8 +426,13 @@ static void dupack(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg 
 		sack_retransmit(st, s, seg);
 		return;
 	}
-	if (s->dupacks != 3 || !seq_gt(s->snd_una, s->snd_recover - 1))
-		return;
+	if (s->dupacks == 3 && seq_gt(s->snd_una, s->snd_recover - 1))
+		enter_recovery(st, s);
+}
+
+/* Fast retransmit (RFC 5681 §3.2) and NewReno recovery (RFC 6582). */
+static void enter_recovery(struct sk_stack *st, struct sk_sock *s)
+{
 	uint32_t flight = (s->snd_max - s->snd_una) / s->mss_cache;
 	s->ssthresh = flight / 2 > 2 ? flight / 2 : 2;
 	s->cwnd = s->ssthresh + 3;
@@ -520,6 +527,13 @@ static enum ack_result ack_input(struct sk_stack *st, struct sk_sock *s, const s
 	else
 		cwnd_grow(s, acked);
 	s->dupacks = 0;
+	/* RFC 6675 §4 IsLost: a new head with more than two segments SACKed
+	 * above it is lost; retransmit now rather than wait for dupacks that
+	 * will never come (the data above it has all arrived). */
+	if (!(s->flags & SOCKF_RECOVERY) && (s->flags & SOCKF_SACK) && s->snd_una != s->snd_max &&
+	    seq_gt(s->sack_high, s->snd_una + 2 * s->mss_cache) && seq_le(s->sack_high, s->snd_max) &&
+	    seq_ge(s->snd_una, s->snd_recover))
+		enter_recovery(st, s);
 	s->rtx_at_ns = s->snd_una == s->snd_max ? 0 : st->now_ns + (uint64_t)s->rto_ms * SK_NS_PER_MS;
 	if (s->tlp_high_seq && seq_ge(s->snd_una, s->tlp_high_seq))
 		s->tlp_high_seq = 0; /* the probed tail is acknowledged */
