@@ -255,6 +255,40 @@ static void a7_keepalive_dead_peer(void **state)
 	h_free(h);
 }
 
+/* A7 with the host's knobs instead of socket options: tcp_keepalive_time
+ * 20 s, tcp_keepalive_intvl 3 s, tcp_keepalive_probes 2: probes at 20 and
+ * 23 s after the last segment, and at 26 s the connection is reset and
+ * fails with ETIMEDOUT. */
+static void a7_keepalive_sysctl_knobs(void **state)
+{
+	(void)state;
+	static const char *const knobs[] = { "tcp_keepalive_time=20", "tcp_keepalive_intvl=3",
+					     "tcp_keepalive_probes=2", NULL };
+	struct h *h = h_new();
+	int c = h_host(h, "client", C_ADDR, knobs);
+	int s = h_host(h, "server", S_ADDR, NULL);
+	int cfd, afd;
+	connect_pair(h, c, s, &cfd, &afd);
+	int one = 1;
+	assert_int_equal(sk_setsockopt(h_st(h, c), cfd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)), 0);
+	int v;
+	socklen_t len = sizeof(v);
+	assert_int_equal(sk_getsockopt(h_st(h, c), cfd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &len), 0);
+	assert_int_equal(v, 20);
+	sk_sim_crash(h->sim, s);
+	h_run_until(h, SEC(26) - 1);
+	const struct h_pkt *p = h_next(h);
+	h_expect(p, SEC(20), c, ".", p->tcp.seq, p->tcp.ack, 0);
+	h_expect(h_next(h), SEC(23), c, ".", p->tcp.seq, p->tcp.ack, 0);
+	h_no_more(h);
+	assert_int_equal(h_state(h, c, cfd), SK_TCP_ESTABLISHED);
+	h_run_until(h, SEC(26));
+	h_expect(h_next(h), SEC(26), c, "R.", p->tcp.seq + 1, p->tcp.ack, 0);
+	assert_int_equal(so_error(h, c, cfd), ETIMEDOUT);
+	assert_int_equal(sk_counter(h_st(h, c), SK_MIB_TCPKeepAlive), 2);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +298,7 @@ int main(void)
 		cmocka_unit_test(a1_crash_retransmits_until_924s),
 		cmocka_unit_test(a8_user_timeout),
 		cmocka_unit_test(a7_keepalive_dead_peer),
+		cmocka_unit_test(a7_keepalive_sysctl_knobs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
