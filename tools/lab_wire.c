@@ -1,96 +1,44 @@
-/* Raw TCP segments for the lab's raw hosts (floods, injected segments) and
- * a reader for the segments on the timeline. Kept apart from the core's
- * wire layer on purpose: the lab crafts what the core would refuse to
- * build (spoofed sources, old duplicates), with the public API only. */
+/* Raw TCP segments for the lab's raw hosts (floods, injected segments:
+ * spoofed sources, old duplicates) and a reader for the segments on the
+ * timeline, both through the wire layer (src/wire), which builds any
+ * segment it is given. */
 #include <string.h>
 
 #include "lab.h"
-
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)(v >> 16)); put16(p + 2, (uint16_t)v); }
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t get32(const uint8_t *p) { return (uint32_t)get16(p) << 16 | get16(p + 2); }
-
-/* RFC 1071: one's complement sum, folded. */
-static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
+#include "wire/wire.h"
 
 size_t lab_seg_build(uint8_t *out, size_t cap, const struct lab_seg *s)
 {
-	size_t optlen = s->mss ? 4 : 0;
-	size_t tcplen = 20 + optlen + s->len;
-	size_t total = 20 + tcplen;
+	struct tcp_seg seg = { .sport = s->sport, .dport = s->dport, .seq = s->seq, .ack = s->ack,
+			       .flags = s->flags, .wnd = s->win };
+	if (s->mss) {
+		seg.opts.has = TCP_HAS_MSS;
+		seg.opts.mss = (uint16_t)s->mss;
+	}
+	size_t hl = TCP_HDR_LEN + tcp_opts_len(&seg.opts);
+	size_t total = IP4_HDR_LEN + hl + s->len;
 	if (cap < total || total > 65535)
 		return 0;
-	memset(out, 0, 20 + 20 + optlen);
-	uint8_t *ip = out, *th = out + 20;
-	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)total);
-	put16(ip + 6, 0x4000); /* DF, as Linux sends TCP */
-	ip[8] = 64;
-	ip[9] = 6;
-	put32(ip + 12, s->src);
-	put32(ip + 16, s->dst);
-	put16(ip + 10, fold(sum16(0, ip, 20)));
-	put16(th, s->sport);
-	put16(th + 2, s->dport);
-	put32(th + 4, s->seq);
-	put32(th + 8, s->ack);
-	th[12] = (uint8_t)((20 + optlen) / 4 << 4);
-	th[13] = s->flags;
-	put16(th + 14, s->win);
-	if (s->mss) {
-		th[20] = 2;
-		th[21] = 4;
-		put16(th + 22, (uint16_t)s->mss);
-	}
+	tcp_emit(out + IP4_HDR_LEN, &seg);
 	if (s->len)
-		memcpy(th + 20 + optlen, s->data, s->len);
-	uint8_t pseudo[12];
-	memcpy(pseudo, ip + 12, 8);
-	pseudo[8] = 0;
-	pseudo[9] = 6;
-	put16(pseudo + 10, (uint16_t)tcplen);
-	put16(th + 16, fold(sum16(sum16(0, pseudo, 12), th, tcplen)));
+		memcpy(out + IP4_HDR_LEN + hl, s->data, s->len);
+	tcp_csum_set(out + IP4_HDR_LEN, hl + s->len, s->src, s->dst);
+	struct ip4_hdr ip = { .ttl = 64, .proto = IP_PROTO_TCP, .frag = IP4_DF, /* as Linux sends TCP */
+			      .src = s->src, .dst = s->dst };
+	ip4_emit(out, &ip, hl + s->len);
 	return total;
 }
 
 int lab_seg_parse(const uint8_t *pkt, size_t len, struct lab_seg *s)
 {
-	if (len < 20 || (pkt[0] >> 4) != 4 || pkt[9] != 6)
+	struct ip4_hdr ip;
+	struct tcp_seg seg;
+	if (ip4_parse(pkt, len, &ip) != WIRE_OK || ip.proto != IP_PROTO_TCP ||
+	    tcp_parse(pkt + ip.hdr_len, ip.total_len - ip.hdr_len, ip.src, ip.dst, &seg) != WIRE_OK)
 		return 0;
-	size_t ihl = (size_t)(pkt[0] & 15) * 4;
-	size_t total = get16(pkt + 2);
-	if (ihl < 20 || total > len || total < ihl + 20)
-		return 0;
-	const uint8_t *th = pkt + ihl;
-	size_t doff = (size_t)(th[12] >> 4) * 4;
-	if (doff < 20 || ihl + doff > total)
-		return 0;
-	memset(s, 0, sizeof(*s));
-	s->src = get32(pkt + 12);
-	s->dst = get32(pkt + 16);
-	s->sport = get16(th);
-	s->dport = get16(th + 2);
-	s->seq = get32(th + 4);
-	s->ack = get32(th + 8);
-	s->flags = th[13];
-	s->win = get16(th + 14);
-	s->data = th + doff;
-	s->len = total - ihl - doff;
+	*s = (struct lab_seg){ .src = ip.src, .dst = ip.dst, .sport = seg.sport, .dport = seg.dport,
+			       .seq = seg.seq, .ack = seg.ack, .flags = seg.flags, .win = seg.wnd,
+			       .data = seg.data, .len = seg.data_len };
 	return 1;
 }
 
