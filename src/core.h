@@ -361,7 +361,7 @@ void tcp_retransmit_head(struct sk_stack *st, struct sk_sock *s);
 void tcp_retransmit_at(struct sk_stack *st, struct sk_sock *s, uint32_t seq, uint32_t max_len);
 struct iovec;
 long tcp_write(struct sk_stack *st, struct sk_sock *s, const struct iovec *iov, size_t iovcnt, int flags);
-void tcp_marks_acked(struct sk_sock *s);
+void tcp_marks_acked(struct sk_stack *st, struct sk_sock *s);
 void tcp_marks_free(struct sk_stack *st, struct sk_sock *s);
 bool tcp_write_wakeup(struct sk_stack *st, struct sk_sock *s);
 uint32_t tcp_notsent_lowat(const struct sk_stack *st, const struct sk_sock *s);

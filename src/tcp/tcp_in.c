@@ -498,7 +498,7 @@ static enum ack_result ack_input(struct sk_stack *st, struct sk_sock *s, const s
 	uint32_t fin_seq = s->snd_una + s->snd.len;
 	bool fin = (s->flags & SOCKF_SHUT_WR) && s->snd_max == fin_seq + 1 && seg->ack == fin_seq + 1;
 	ring_drop(st, &s->snd, acked - fin);
-	tcp_marks_acked(s);
+	tcp_marks_acked(st, s);
 	s->snd_una = seg->ack;
 	if (seq_lt(s->snd_nxt, s->snd_una))
 		s->snd_nxt = s->snd_una;

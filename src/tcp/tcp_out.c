@@ -319,11 +319,15 @@ static void write_end(struct sk_stack *st, struct sk_sock *s, int flags)
 }
 
 /* Boundaries at or below SND.UNA are history. */
-void tcp_marks_acked(struct sk_sock *s)
+void tcp_marks_acked(struct sk_stack *st, struct sk_sock *s)
 {
 	int i = 0;
 	while (i < s->nmarks && seq_le(s->marks[i].seq, s->snd_una))
 		i++;
+	if (i == s->nmarks && !s->snd.len) {
+		tcp_marks_free(st, s); /* an idle connection keeps no array */
+		return;
+	}
 	if (i == 0)
 		return;
 	memmove(&s->marks[0], &s->marks[i], (size_t)(s->nmarks - i) * sizeof(s->marks[0]));
