@@ -1,5 +1,6 @@
 /* Chaos: many connections between two hosts over a path that loses,
- * duplicates, reorders and corrupts packets, driven by random application
+ * duplicates, reorders and corrupts packets and now and then fails
+ * altogether for a while, driven by random application
  * calls (connect, send, recv, shutdown, close, abort with SO_LINGER 0),
  * seeded so every run is the same. Whatever happens, every byte a reader
  * gets is the byte its writer sent at that offset (D1), nothing crashes
@@ -131,7 +132,10 @@ static void chaos(void **state)
 	struct conn cs[NCONN];
 	for (int i = 0; i < NCONN; i++)
 		cs[i] = (struct conn){ -1, -1, 0, 0 };
+	int down = 0;
 	for (int step = 0; step < STEPS; step++) {
+		if (rnd() % 1000 == 0) /* now and then the path fails or heals */
+			sk_sim_partition(h->sim, c, s, down ^= 1);
 		random_step(h, c, s, lfd, cs);
 		h_run_for(h, MS(1 + rnd() % 20));
 	}
@@ -141,6 +145,7 @@ static void chaos(void **state)
 	print_message("chaos: %llu connections opened, %llu bytes checked, %llu segments retransmitted\n",
 		      (unsigned long long)sk_counter(h_st(h, c), SK_MIB_ActiveOpens), (unsigned long long)bytes,
 		      (unsigned long long)sk_counter(h_st(h, c), SK_MIB_RetransSegs));
+	sk_sim_partition(h->sim, c, s, 0);
 	/* the end: everyone closes, and every connection must go away */
 	for (int i = 0; i < NCONN; i++) {
 		if (cs[i].cfd >= 0)
