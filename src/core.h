@@ -261,6 +261,11 @@ struct sk_stack {
 	uint64_t now_ns;
 	uint64_t mib[SK_MIB_COUNT];
 	struct wheel wheel;
+	/* sk_deadline's answer, kept while it stays a lower bound: arming a
+	 * timer can only lower it, cancelling leaves it a lower bound, and
+	 * expiring (sk_advance) makes it stale */
+	uint64_t deadline_ns;
+	bool deadline_ok;
 
 	/* connections by 4-tuple: chained hash, grows by doubling */
 	struct hnode **ehash;
@@ -300,6 +305,7 @@ struct sk_stack {
 void *sk_alloc(struct sk_stack *st, size_t size);
 void sk_free(struct sk_stack *st, void *p, size_t size);
 void stack_emit(struct sk_stack *st, size_t len); /* st->pkt holds an IPv4 packet */
+void stack_timer_set(struct sk_stack *st, struct wheel_timer *t, uint64_t deadline_ns);
 void stack_event_state(struct sk_stack *st, struct sk_sock *s, int old_state);
 void stack_event_node(struct sk_stack *st, const struct hnode *n, int fd, int old_state);
 void stack_event_drop(struct sk_stack *st, enum sk_counter c,

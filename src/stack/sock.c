@@ -94,7 +94,7 @@ void sock_rearm(struct sk_stack *st, struct sk_sock *s)
 	if (t == UINT64_MAX)
 		wheel_cancel(&st->wheel, &s->timer);
 	else if (!wheel_armed(&s->timer) || s->timer.deadline_ns != t)
-		wheel_set(&st->wheel, &s->timer, t);
+		stack_timer_set(st, &s->timer, t);
 }
 
 /* Frees a listener's queued children silently. */

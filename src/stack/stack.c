@@ -111,6 +111,7 @@ void sk_advance(struct sk_stack *st, uint64_t now_ns)
 {
 	set_time(st, now_ns);
 	struct wheel_timer *t;
+	st->deadline_ok = false;
 	while ((t = wheel_expire(&st->wheel, st->now_ns)) != NULL) {
 		if (t == &st->tw_timer) {
 			tcp_tw_expire(st);
@@ -123,8 +124,21 @@ void sk_advance(struct sk_stack *st, uint64_t now_ns)
 
 uint64_t sk_deadline(const struct sk_stack *st)
 {
-	uint64_t t = wheel_next(&st->wheel);
-	return t == UINT64_MAX ? SK_NEVER : t;
+	/* drivers ask after every event; the cache is the stack's own
+	 * bookkeeping, not state a caller can see, hence the cast */
+	struct sk_stack *mst = (struct sk_stack *)st;
+	if (!st->deadline_ok) {
+		mst->deadline_ns = wheel_next(&st->wheel);
+		mst->deadline_ok = true;
+	}
+	return st->deadline_ns == UINT64_MAX ? SK_NEVER : st->deadline_ns;
+}
+
+void stack_timer_set(struct sk_stack *st, struct wheel_timer *t, uint64_t deadline_ns)
+{
+	wheel_set(&st->wheel, t, deadline_ns);
+	if (st->deadline_ok && deadline_ns < st->deadline_ns)
+		st->deadline_ns = deadline_ns;
 }
 
 void stack_emit(struct sk_stack *st, size_t len)

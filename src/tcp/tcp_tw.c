@@ -62,7 +62,7 @@ void tcp_tw_storage_free(struct sk_stack *st)
 static void tw_arm(struct sk_stack *st)
 {
 	if (st->tw_head != TW_NONE)
-		wheel_set(&st->wheel, &st->tw_timer, tw_at(st, st->tw_head)->expire_ns);
+		stack_timer_set(st, &st->tw_timer, tw_at(st, st->tw_head)->expire_ns);
 	else
 		wheel_cancel(&st->wheel, &st->tw_timer);
 }
