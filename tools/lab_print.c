@@ -124,11 +124,13 @@ void lab_print_ss(FILE *f, const char *indent, const struct sk_stack *st, uint64
 	free(r.v);
 }
 
+/* n[0] counts orphans; n[state] each state. */
 static void count_state(void *ctx, const struct sk_sockinfo *i)
 {
 	int *n = ctx;
 	if (i->state > 0 && i->state <= SK_TCP_CLOSING)
 		n[i->state]++;
+	n[0] += i->orphan;
 }
 
 void lab_print_states(FILE *f, const struct sk_stack *st)
@@ -137,8 +139,8 @@ void lab_print_states(FILE *f, const struct sk_stack *st)
 	sk_foreach_socket(st, count_state, n);
 	for (int s = 1; s <= SK_TCP_CLOSING; s++)
 		total += n[s];
-	fprintf(f, "TCP: %d (estab %d, closed %d, timewait %d)", total, n[SK_TCP_ESTABLISHED],
-		n[SK_TCP_CLOSE], n[SK_TCP_TIME_WAIT]);
+	fprintf(f, "TCP: %d (estab %d, closed %d, orphaned %d, timewait %d)", total,
+		n[SK_TCP_ESTABLISHED], n[SK_TCP_CLOSE], n[0], n[SK_TCP_TIME_WAIT]);
 	const char *sep = "  ";
 	for (int s = 1; s <= SK_TCP_CLOSING; s++)
 		if (n[s]) {

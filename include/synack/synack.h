@@ -244,6 +244,7 @@ struct sk_sockinfo {
 	const char *timer;
 	uint64_t timer_at_ns;
 	int timer_count;
+	int orphan;        /* closed by its application, still finishing (ss -s "orphaned") */
 };
 /* Calls `fn` for each socket and connection of the host. */
 void sk_foreach_socket(const struct sk_stack *st,

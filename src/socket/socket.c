@@ -479,7 +479,7 @@ int sk_poll(struct sk_stack *st, int fd, int events)
 static struct sk_sockinfo sockinfo(const struct sk_sock *s)
 {
 	struct sk_sockinfo i = { s->fd, s->state, s->rcv.len, s->snd.len, s->laddr, s->raddr,
-				 s->lport, s->rport, NULL, 0, 0 };
+				 s->lport, s->rport, NULL, 0, 0, 0 };
 	if (s->state == SK_TCP_LISTEN) {
 		i.recv_q = (uint32_t)s->lq->acc_count; /* as ss shows a listener */
 		i.send_q = (uint32_t)s->lq->backlog;
@@ -495,6 +495,7 @@ static struct sk_sockinfo sockinfo(const struct sk_sock *s)
 		i.timer_at_ns = s->idle_at_ns;
 		i.timer_count = tw ? 0 : s->probes;
 	}
+	i.orphan = (s->flags & SOCKF_ORPHAN) != 0;
 	return i;
 }
 
@@ -513,7 +514,7 @@ void sk_foreach_socket(const struct sk_stack *st,
 			if (n->state == SK_TCP_TIME_WAIT) {
 				const struct tw_sock *tw = (const struct tw_sock *)n;
 				i = (struct sk_sockinfo){ -1, SK_TCP_TIME_WAIT, 0, 0, tw->laddr, tw->raddr,
-							  tw->lport, tw->rport, "timewait", tw->expire_ns, 0 };
+							  tw->lport, tw->rport, "timewait", tw->expire_ns, 0, 0 };
 			} else if (((const struct sk_sock *)n)->fd < 0) {
 				i = sockinfo((const struct sk_sock *)n);
 			} else {
