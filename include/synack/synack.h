@@ -67,6 +67,7 @@ struct sk_knobs {
 	int tcp_delack_max_ms;     /* 200 (TCP_DELACK_MAX) */
 	int tcp_challenge_ack_limit; /* INT_MAX per second (Linux 6.x; RFC 5961 suggests 1000) */
 	int tcp_invalid_ratelimit; /* ms: 500; at most one ACK per this to out-of-window segments */
+	int tcp_min_tso_segs;      /* 2: the fewest segments a burst packet holds */
 	int tcp_notsent_lowat;     /* bytes: INT_MAX (Linux: UINT_MAX, no limit); TCP_NOTSENT_LOWAT's default */
 	int tcp_ecn;               /* 2: ECN when the peer asks (1: we ask too, 0: never) */
 };

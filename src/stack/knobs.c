@@ -39,6 +39,7 @@ void sk_knobs_default(struct sk_knobs *k)
 		.tcp_delack_max_ms = 200,
 		.tcp_challenge_ack_limit = INT_MAX,
 		.tcp_invalid_ratelimit = 500,
+		.tcp_min_tso_segs = 2,
 		.tcp_notsent_lowat = INT_MAX,
 		.tcp_ecn = 2,
 	};
@@ -116,6 +117,7 @@ static const struct knob_desc knob_table[] = {
 	KNOB(tcp_delack_max_ms, IPV4, 1, 1, 500, CHECK_NONE),
 	KNOB(tcp_challenge_ack_limit, IPV4, 1, 0, INT_MAX, CHECK_NONE),
 	KNOB(tcp_invalid_ratelimit, IPV4, 1, 0, SECS_MAX, CHECK_NONE),
+	KNOB(tcp_min_tso_segs, IPV4, 1, 1, U8_MAX, CHECK_NONE),
 	/* Linux's is a u32 with UINT_MAX for "no limit"; INT_MAX is as good
 	 * here, no send buffer comes near it */
 	KNOB(tcp_notsent_lowat, IPV4, 1, 0, INT_MAX, CHECK_NONE),

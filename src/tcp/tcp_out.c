@@ -359,7 +359,7 @@ static bool psh_at(const struct sk_sock *s, uint32_t seq)
  * pacing-rate term (rate >> 10) is left out: Linux 6.18 traces show
  * 2-segment packets up to cwnd 20 at a 10 ms RTT, where the term as
  * written would give 3 (cubic's own pacing details differ). */
-static uint32_t tso_segs(const struct sk_sock *s, uint32_t mss)
+static uint32_t tso_segs(const struct sk_stack *st, const struct sk_sock *s, uint32_t mss)
 {
 	uint32_t bytes = 0;
 	uint32_t r = s->rtt_min_us >> 9; /* tcp_tso_rtt_log */
@@ -368,17 +368,18 @@ static uint32_t tso_segs(const struct sk_sock *s, uint32_t mss)
 	if (!s->rtt_min_us)
 		bytes = 65536 - 1 - 320; /* no RTT yet: no pacing, the GSO limit */
 	uint32_t segs = bytes / mss;
-	return segs < 2 ? 2 : segs; /* tcp_min_tso_segs */
+	uint32_t min_segs = (uint32_t)st->cfg.knobs.tcp_min_tso_segs;
+	return segs < min_segs ? min_segs : segs;
 }
 
 /* One TSO packet's worth, in bytes: autosized, and at most half the
  * congestion window or what is left of it (Linux tcp_cwnd_test). */
-static uint32_t chunk_max(const struct sk_sock *s, uint32_t mss)
+static uint32_t chunk_max(const struct sk_stack *st, const struct sk_sock *s, uint32_t mss)
 {
 	uint32_t inflight = (s->snd_nxt - s->snd_una + mss - 1) / mss;
 	uint32_t quota = s->cwnd > inflight ? s->cwnd - inflight : 1;
 	uint32_t half = s->cwnd / 2 ? s->cwnd / 2 : 1;
-	uint32_t segs = tso_segs(s, mss);
+	uint32_t segs = tso_segs(st, s, mss);
 	if (quota > half)
 		quota = half;
 	return (segs < quota ? segs : quota) * mss;
@@ -462,14 +463,15 @@ static void send_chunk(struct sk_stack *st, struct sk_sock *s, uint32_t len, boo
  * tcp_write_xmit and tcp_mss_split_point): up to the next skb boundary,
  * the packet size, the windows; the partial tail of the last skb waits
  * when Nagle or a cork says so. Sets *fin when the FIN goes with it. */
-static uint32_t next_chunk(const struct sk_sock *s, int nonagle, uint32_t end, bool *fin)
+static uint32_t next_chunk(const struct sk_stack *st, const struct sk_sock *s, int nonagle, uint32_t end,
+			   bool *fin)
 {
 	uint32_t mss = s->mss_cache;
 	uint32_t wnd = s->snd_wnd < s->cwnd * mss ? s->snd_wnd : s->cwnd * mss;
 	uint32_t wnd_end = s->snd_una + wnd;
 	uint32_t room = seq_lt(s->snd_nxt, wnd_end) ? wnd_end - s->snd_nxt : 0;
 	uint32_t skb_end = next_mark(s, s->snd_nxt, end, MARK_PSH | MARK_EOR);
-	uint32_t avail = skb_end - s->snd_nxt, cmax = chunk_max(s, mss);
+	uint32_t avail = skb_end - s->snd_nxt, cmax = chunk_max(st, s, mss);
 	uint32_t needed = avail < room ? avail : room;
 	uint32_t len = needed < cmax ? needed : cmax;
 	bool last = skb_end == end;
@@ -496,7 +498,7 @@ void tcp_output_mode(struct sk_stack *st, struct sk_sock *s, int mode)
 	uint32_t max0 = s->snd_max;
 	while (!(fin_queued && s->snd_nxt == end + 1)) {
 		bool fin;
-		uint32_t len = next_chunk(s, nonagle, end, &fin);
+		uint32_t len = next_chunk(st, s, nonagle, end, &fin);
 		if (len == 0 && !fin)
 			break;
 		send_chunk(st, s, len, fin);

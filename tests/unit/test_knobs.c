@@ -53,6 +53,7 @@ static void test_defaults_are_linux(void **state)
 	assert_int_equal(k.tcp_delack_max_ms, 200);
 	assert_int_equal(k.tcp_challenge_ack_limit, INT_MAX);
 	assert_int_equal(k.tcp_syn_linear_timeouts, 4);
+	assert_int_equal(k.tcp_min_tso_segs, 2);
 	assert_int_equal(k.tcp_invalid_ratelimit, 500);
 }
 
@@ -165,6 +166,7 @@ static const struct range ranges[] = {
 	R(tcp_challenge_ack_limit, 0, INT_MAX),
 	R(tcp_invalid_ratelimit, 0, INT_MAX / 1000),
 	R(tcp_syn_linear_timeouts, 0, 255),
+	R(tcp_min_tso_segs, 1, 255),
 };
 
 static void expect_refused(struct sk_knobs *k, const char *name, const char *value, int err)
