@@ -9,9 +9,14 @@
 #include <limits.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
-#include <linux/sockios.h>
 
 #include "core.h"
+
+/* Linux's ioctl numbers (linux/sockios.h), spelled here so the core needs
+ * only libc headers. */
+#define SIOCINQ FIONREAD
+#define SIOCOUTQ TIOCOUTQ
+#define SIOCOUTQNSD 0x894B
 
 #ifndef UIO_MAXIOV
 #define UIO_MAXIOV 1024 /* Linux's limit on iovec entries */
