@@ -68,8 +68,6 @@ enum {
 	SOCKF_WSCALE = 1 << 16,   /* window scaling negotiated */
 	SOCKF_PINGPONG = 1 << 17, /* interactive: delay ACKs to piggyback them */
 	SOCKF_ACK_NOW = 1 << 18,  /* an ACK must go out at the end of input */
-	SOCKF_WAS_ESTAB = 1 << 19,/* reached ESTABLISHED once (for errors) */
-	SOCKF_ACCEPTED = 1 << 20, /* left the accept queue */
 	SOCKF_PERSIST = 1 << 22,  /* the retransmission timer is probing a zero window */
 	SOCKF_RECOVERY = 1 << 23, /* in fast recovery (RFC 6582) until snd_recover */
 	SOCKF_ISS_SET = 1 << 24,  /* connect takes iss from a reused TIME-WAIT */
@@ -343,7 +341,6 @@ void sock_done(struct sk_stack *st, struct sk_sock *s); /* CLOSE: unhash, free i
 void sock_destroy(struct sk_stack *st, struct sk_sock *s);
 void sock_wake(struct sk_stack *st, struct sk_sock *s);
 void sock_rearm(struct sk_stack *st, struct sk_sock *s);
-void sock_set_error(struct sk_stack *st, struct sk_sock *s, int err);
 
 /* rings (ring.c) */
 int ring_write(struct sk_stack *st, struct ring *r, const void *p, uint32_t n, uint32_t limit);
@@ -385,7 +382,6 @@ void tcp_close(struct sk_stack *st, struct sk_sock *s);
 void tcp_listen_stop(struct sk_stack *st, struct sk_sock *l);
 void tcp_abort(struct sk_stack *st, struct sk_sock *s, int err);
 void tcp_init_sock(struct sk_stack *st, struct sk_sock *s);
-void tcp_rcv_space_changed(struct sk_stack *st, struct sk_sock *s);
 void tcp_cleanup_rbuf(struct sk_stack *st, struct sk_sock *s, uint32_t copied);
 uint32_t tcp_isn(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 uint32_t tcp_now_ts(const struct sk_stack *st, const struct sk_sock *s);
@@ -394,7 +390,6 @@ uint32_t tcp_select_window(struct sk_stack *st, struct sk_sock *s);
 uint32_t tcp_rto_base_ms(const struct sk_stack *st, const struct sk_sock *s);
 int tcp_rcvbuf_limit(const struct sk_stack *st, const struct sk_sock *s);
 int tcp_sndbuf_limit(const struct sk_stack *st, const struct sk_sock *s);
-void tcp_set_timer(struct sk_stack *st, struct sk_sock *s);
 void tcp_time_wait(struct sk_stack *st, struct sk_sock *s);
 void tcp_timewait_input(struct sk_stack *st, struct tw_sock *tw, const struct ip4_hdr *ip,
 			const struct tcp_seg *seg);

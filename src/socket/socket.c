@@ -173,7 +173,6 @@ int sk_accept(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *len
 	if (nfd < 0)
 		return nfd;
 	tcp_child_unlink(c);
-	c->flags |= SOCKF_ACCEPTED;
 	c->ss = SS_CONNECTED;
 	sockaddr_in_put(c->raddr, c->rport, addr, len);
 	return nfd;
@@ -305,21 +304,6 @@ long sk_send(struct sk_stack *st, int fd, const void *buf, size_t len, int flags
 	return tcp_write(st, s, &v, 1, flags);
 }
 
-/* After the application reads, offer the freed space at once when the
- * window has at least doubled (Linux tcp_cleanup_rbuf), so a sender
- * stalled on a full window goes on. */
-void tcp_rcv_space_changed(struct sk_stack *st, struct sk_sock *s)
-{
-	if (!(TCPF(s->state) & (TCPF(SK_TCP_ESTABLISHED) | TCPF(SK_TCP_FIN_WAIT1) | TCPF(SK_TCP_FIN_WAIT2))))
-		return;
-	uint32_t now_wnd = seq_gt(s->rcv_wup + s->rcv_wnd, s->rcv_nxt) ? s->rcv_wup + s->rcv_wnd - s->rcv_nxt : 0;
-	uint32_t free_space = (uint32_t)(tcp_rcvbuf_limit(st, s) - (int)(s->rcv.len + s->ofo_bytes)) / 2;
-	if (free_space > s->rcv_ssthresh)
-		free_space = s->rcv_ssthresh;
-	if (free_space >= 2 * now_wnd && free_space >= s->rcv_mss)
-		tcp_send_ack(st, s);
-}
-
 long sk_recv(struct sk_stack *st, int fd, void *buf, size_t len, int flags)
 {
 	struct sk_sock *s = fd_get(st, fd);
@@ -339,7 +323,6 @@ long sk_recv(struct sk_stack *st, int fd, void *buf, size_t len, int flags)
 		if (!(flags & MSG_PEEK)) {
 			ring_drop(st, &s->rcv, n);
 			tcp_cleanup_rbuf(st, s, n);
-			tcp_rcv_space_changed(st, s);
 		}
 		return n;
 	}

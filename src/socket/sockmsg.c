@@ -132,7 +132,6 @@ static long recv_data(struct sk_stack *st, struct sk_sock *s, int fd, struct msg
 	if (n > 0 && !(flags & MSG_PEEK)) {
 		ring_drop(st, &s->rcv, (uint32_t)n);
 		tcp_cleanup_rbuf(st, s, (uint32_t)n);
-		tcp_rcv_space_changed(st, s);
 	}
 	return n;
 }

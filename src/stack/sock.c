@@ -27,10 +27,8 @@ void sock_set_state(struct sk_stack *st, struct sk_sock *s, int state)
 		if (old == SK_TCP_SYN_SENT || old == SK_TCP_SYN_RECV)
 			mib_inc(st, SK_MIB_AttemptFails);
 	}
-	if (state == SK_TCP_ESTABLISHED) {
+	if (state == SK_TCP_ESTABLISHED)
 		st->mib[SK_MIB_CurrEstab]++;
-		s->flags |= SOCKF_WAS_ESTAB;
-	}
 	s->state = (uint8_t)state;
 	stack_event_state(st, s, old);
 	sock_wake(st, s);
@@ -73,12 +71,6 @@ int sk_ready(struct sk_stack *st, int *fds, int max)
 		fds[n++] = s->fd;
 	}
 	return n;
-}
-
-void sock_set_error(struct sk_stack *st, struct sk_sock *s, int err)
-{
-	s->so_error = (uint8_t)err;
-	sock_wake(st, s);
 }
 
 /* One wheel timer per socket, armed for the earliest of its deadlines. */

@@ -767,18 +767,27 @@ static void ack_snd_check(struct sk_stack *st, struct sk_sock *s)
 		send_delayed_ack(st, s);
 }
 
-/* tcp_cleanup_rbuf, first half: the application has read `copied` bytes;
- * send an ACK still owed for two segments or, once the queue is empty,
- * for data the peer pushed. */
+/* Linux's tcp_cleanup_rbuf: the application has read `copied` bytes.
+ * One ACK goes out if one is still owed for two segments or, once the
+ * queue is empty, for data the peer pushed; or if the freed space at
+ * least doubles the window, so a sender stalled on it goes on. */
 void tcp_cleanup_rbuf(struct sk_stack *st, struct sk_sock *s, uint32_t copied)
 {
-	if (!(s->ack_pending & ACKP_SCHED))
-		return;
-	if (s->rcv_nxt - s->rcv_wup > s->rcv_mss ||
-	    (copied > 0 &&
-	     ((s->ack_pending & ACKP_PUSHED2) ||
-	      ((s->ack_pending & ACKP_PUSHED) && !(s->flags & SOCKF_PINGPONG))) &&
-	     s->rcv.len == 0 && s->ofo_bytes == 0))
+	bool ack = (s->ack_pending & ACKP_SCHED) &&
+		   (s->rcv_nxt - s->rcv_wup > s->rcv_mss ||
+		    (copied > 0 &&
+		     ((s->ack_pending & ACKP_PUSHED2) ||
+		      ((s->ack_pending & ACKP_PUSHED) && !(s->flags & SOCKF_PINGPONG))) &&
+		     s->rcv.len == 0 && s->ofo_bytes == 0));
+	if (!ack && copied > 0 &&
+	    (TCPF(s->state) & (TCPF(SK_TCP_ESTABLISHED) | TCPF(SK_TCP_FIN_WAIT1) | TCPF(SK_TCP_FIN_WAIT2)))) {
+		uint32_t now_wnd = seq_gt(s->rcv_wup + s->rcv_wnd, s->rcv_nxt) ? s->rcv_wup + s->rcv_wnd - s->rcv_nxt : 0;
+		uint32_t free_space = (uint32_t)(tcp_rcvbuf_limit(st, s) - (int)(s->rcv.len + s->ofo_bytes)) / 2;
+		if (free_space > s->rcv_ssthresh)
+			free_space = s->rcv_ssthresh;
+		ack = free_space >= 2 * now_wnd && free_space >= s->rcv_mss;
+	}
+	if (ack)
 		tcp_send_ack(st, s);
 }
 
