@@ -48,13 +48,6 @@
 #define PORT 80
 #define DELAY MS(10)
 
-struct pair {
-	struct h *h;
-	int c, s;         /* host numbers */
-	int cfd, afd;     /* client socket, accepted server socket */
-	uint16_t cport;
-	uint32_t c0, s0;  /* first sequence number after each SYN */
-};
 
 /* The simulation of the running test: freed by the teardown when a test
  * fails half-way, so a failure leaks nothing under the sanitizers. */
@@ -82,38 +75,15 @@ static void finish(struct h *h)
 /* Client and server connected over a 10 ms path: SYN at 0, SYN-ACK at
  * 10 ms, ACK at 20 ms; the server has accepted by 30 ms and its listener
  * is closed (L6: an accepted connection is not affected). */
-static void open_pair(struct pair *p, const char *const *knobs)
+static void open_pair(struct h_pair *p, const char *const *knobs)
 {
-	struct h *h = p->h = g_h = h_new();
-	p->c = h_host(h, "client", C_ADDR, knobs);
-	p->s = h_host(h, "server", S_ADDR, knobs);
-	struct sk_path path = { .delay_ns = DELAY };
-	assert_int_equal(sk_sim_set_link(h->sim, p->c, p->s, &path), 0);
-	int lfd = h_listen(h, p->s, PORT, 16);
-	p->cfd = h_connect(h, p->c, S_ADDR, PORT);
-	h_run_until(h, MS(30));
-	const struct h_pkt *syn = h_next(h);
-	h_expect(syn, 0, p->c, "S", syn->tcp.seq, 0, 0);
-	const struct h_pkt *synack = h_next(h);
-	h_expect(synack, MS(10), p->s, "S.", synack->tcp.seq, syn->tcp.seq + 1, 0);
-	p->c0 = syn->tcp.seq + 1;
-	p->s0 = synack->tcp.seq + 1;
-	h_expect(h_next(h), MS(20), p->c, ".", p->c0, p->s0, 0);
-	h_no_more(h);
-	p->afd = sk_accept(SST(p), lfd, NULL, NULL);
-	assert_true(p->afd >= 0);
-	assert_int_equal(sk_close(SST(p), lfd), 0);
-	struct sockaddr_in a;
-	socklen_t alen = sizeof(a);
-	assert_int_equal(sk_getsockname(CST(p), p->cfd, (struct sockaddr *)&a, &alen), 0);
-	p->cport = ntohs(a.sin_port);
-	assert_int_equal(h_state(h, p->c, p->cfd), SK_TCP_ESTABLISHED);
-	assert_int_equal(h_state(h, p->s, p->afd), SK_TCP_ESTABLISHED);
+	h_pair_open(p, DELAY, PORT, knobs, knobs);
+	g_h = p->h;
 }
 
 /* The time of a logged state change old -> new of the client's or the
  * server's end of the connection; fails when there was none. */
-static uint64_t when(const struct pair *p, int host, int old_state, int new_state)
+static uint64_t when(const struct h_pair *p, int host, int old_state, int new_state)
 {
 	uint16_t lport = host == p->c ? p->cport : PORT;
 	uint16_t rport = host == p->c ? PORT : p->cport;
@@ -129,7 +99,7 @@ static uint64_t when(const struct pair *p, int host, int old_state, int new_stat
 	return 0;
 }
 
-static void assert_when(const struct pair *p, int host, int old_state, int new_state,
+static void assert_when(const struct h_pair *p, int host, int old_state, int new_state,
 			uint64_t t_ns)
 {
 	uint64_t t = when(p, host, old_state, new_state);
@@ -138,7 +108,7 @@ static void assert_when(const struct pair *p, int host, int old_state, int new_s
 			 sk_state_name(new_state), (unsigned long long)t, (unsigned long long)t_ns);
 }
 
-static uint64_t ctr(struct pair *p, int host, enum sk_counter c)
+static uint64_t ctr(struct h_pair *p, int host, enum sk_counter c)
 {
 	return sk_counter(h_st(p->h, host), c);
 }
@@ -147,7 +117,7 @@ static uint64_t ctr(struct pair *p, int host, enum sk_counter c)
  * (t + 10 ms), ACKing at once: the first data starts quick-ACK mode.
  * Afterwards the server has received data, so its delayed-ACK timeout is
  * Linux's TCP_ATO_MIN, 40 ms. */
-static void client_says(struct pair *p, uint64_t t, const char *msg, uint32_t *cseq)
+static void client_says(struct h_pair *p, uint64_t t, const char *msg, uint32_t *cseq)
 {
 	struct h *h = p->h;
 	uint32_t n = (uint32_t)strlen(msg);
@@ -169,7 +139,7 @@ static void client_says(struct pair *p, uint64_t t, const char *msg, uint32_t *c
 static void c1_four_way_close(void **state)
 {
 	(void)state;
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NULL);
 	struct h *h = p->h;
 	uint8_t out[3000], in[1000];
@@ -244,7 +214,7 @@ static void c1_four_way_close(void **state)
 static void c1_fin_acked_after_delack(void **state)
 {
 	(void)state;
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NULL);
 	struct h *h = p->h;
 	uint32_t cseq = p->c0;
@@ -284,7 +254,7 @@ static void c1_fin_acked_after_delack(void **state)
 static void c3_three_way_close_at_once(void **state)
 {
 	(void)state;
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NULL);
 	struct h *h = p->h;
 	uint32_t cseq = p->c0;
@@ -320,7 +290,7 @@ static void c3_three_way_close_at_once(void **state)
 static void c3_three_way_close_within_delack(void **state)
 {
 	(void)state;
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NULL);
 	struct h *h = p->h;
 	uint32_t cseq = p->c0;
@@ -350,7 +320,7 @@ static void c3_three_way_close_within_delack(void **state)
 static void c4_simultaneous_close(void **state)
 {
 	(void)state;
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NULL);
 	struct h *h = p->h;
 	uint32_t c0 = p->c0, s0 = p->s0;
@@ -397,7 +367,7 @@ static void c4_simultaneous_close(void **state)
 static void c2_shutdown_wr_half_close(void **state)
 {
 	(void)state;
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NULL);
 	struct h *h = p->h;
 	uint32_t c0 = p->c0, s0 = p->s0;
@@ -471,7 +441,7 @@ static void c2_shutdown_wr_half_close(void **state)
 static void c2_shutdown_fin_wait2_has_no_timeout(void **state)
 {
 	(void)state;
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NULL);
 	struct h *h = p->h;
 	uint32_t cseq = p->c0;
@@ -510,7 +480,7 @@ static void c2_shutdown_fin_wait2_has_no_timeout(void **state)
 static void c2_shutdown_rd_keeps_receiving(void **state)
 {
 	(void)state;
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NULL);
 	struct h *h = p->h;
 	uint32_t c0 = p->c0, s0 = p->s0;
@@ -560,7 +530,7 @@ static void c2_shutdown_rd_keeps_receiving(void **state)
 static void c2_shutdown_rdwr_then_data_resets(void **state)
 {
 	(void)state;
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NULL);
 	struct h *h = p->h;
 	uint32_t cseq = p->c0, s0 = p->s0;
@@ -611,7 +581,7 @@ static void c2_shutdown_rdwr_then_data_resets(void **state)
 static void c11_close_with_unread_data_resets(void **state)
 {
 	(void)state;
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NULL);
 	struct h *h = p->h;
 	uint32_t c0 = p->c0, s0 = p->s0;
@@ -664,7 +634,7 @@ static void c11_close_with_unread_data_resets(void **state)
 static void c11_close_wait_unread_data_resets(void **state)
 {
 	(void)state;
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NULL);
 	struct h *h = p->h;
 	uint32_t c0 = p->c0, s0 = p->s0;
@@ -703,7 +673,7 @@ static void c11_close_wait_unread_data_resets(void **state)
 static void c12_linger_zero_resets(void **state)
 {
 	(void)state;
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NULL);
 	struct h *h = p->h;
 	uint32_t cseq = p->c0, s0 = p->s0;
@@ -745,7 +715,7 @@ static void c12_linger_zero_resets(void **state)
 static void c12_linger_zero_with_unread_counts_abort_on_close(void **state)
 {
 	(void)state;
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NULL);
 	struct h *h = p->h;
 	uint32_t c0 = p->c0, s0 = p->s0;

@@ -50,19 +50,9 @@ static struct tcp_info tcp_info_of(struct h *h, int host, int fd)
 	return ti;
 }
 
-static struct sockaddr_in sin_of(uint32_t addr, uint16_t port)
-{
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons(port);
-	a.sin_addr.s_addr = htonl(addr);
-	return a;
-}
-
 static int do_connect(struct h *h, int host, int fd, uint32_t addr, uint16_t port)
 {
-	struct sockaddr_in a = sin_of(addr, port);
+	struct sockaddr_in a = h_sin(addr, port);
 	return sk_connect(h_st(h, host), fd, (struct sockaddr *)&a, sizeof(a));
 }
 
@@ -72,7 +62,7 @@ static int bound_socket(struct h *h, int host, uint32_t addr, uint16_t port)
 	struct sk_stack *st = h_st(h, host);
 	int fd = sk_socket(st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	assert_true(fd >= 0);
-	struct sockaddr_in a = sin_of(addr, port);
+	struct sockaddr_in a = h_sin(addr, port);
 	assert_int_equal(sk_bind(st, fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	return fd;
 }

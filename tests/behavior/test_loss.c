@@ -195,35 +195,10 @@ static uint16_t local_port(struct h *h, int host, int fd)
 /* Two stacks over 10 ms paths, connected and accepted; the listener is
  * closed (accepted connections do not mind, L6). SYN at 0, SYN-ACK at
  * 10 ms, ACK at 20 ms; every captured packet is taken. */
-struct pair {
-	struct h *h;
-	int c, s, cfd, afd;
-	uint16_t cport;
-	uint32_t c0, s0; /* the first sequence number after each SYN */
-};
 
-static void open_pair(struct pair *p, const char *const *cknobs, const char *const *sknobs)
+static void open_pair(struct h_pair *p, const char *const *cknobs, const char *const *sknobs)
 {
-	struct h *h = p->h = h_new();
-	p->c = h_host(h, "client", C_ADDR, cknobs);
-	p->s = h_host(h, "server", S_ADDR, sknobs);
-	struct sk_path path = { .delay_ns = DELAY };
-	assert_int_equal(sk_sim_set_link(h->sim, p->c, p->s, &path), 0);
-	int lfd = h_listen(h, p->s, PORT, 16);
-	p->cfd = h_connect(h, p->c, S_ADDR, PORT);
-	h_run_until(h, MS(30));
-	const struct h_pkt *syn = h_next(h);
-	h_expect(syn, 0, p->c, "S", syn->tcp.seq, 0, 0);
-	const struct h_pkt *synack = h_next(h);
-	h_expect(synack, MS(10), p->s, "S.", synack->tcp.seq, syn->tcp.seq + 1, 0);
-	p->c0 = syn->tcp.seq + 1;
-	p->s0 = synack->tcp.seq + 1;
-	h_expect(h_next(h), MS(20), p->c, ".", p->c0, p->s0, 0);
-	h_no_more(h);
-	p->afd = sk_accept(h_st(h, p->s), lfd, NULL, NULL);
-	assert_true(p->afd >= 0);
-	assert_int_equal(sk_close(h_st(h, p->s), lfd), 0);
-	p->cport = local_port(h, p->c, p->cfd);
+	h_pair_open(p, DELAY, PORT, cknobs, sknobs);
 }
 
 /* The lost-FIN tests run without SACK: with SACK, Linux's first resend of
@@ -837,7 +812,7 @@ static void h8_figure9_both_ends(void **state)
  * data before it: ato 0) and the close goes on. */
 static void c5_fin_lost_then_resent(void **state)
 {
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NO_SACK, NO_SACK);
 	struct h *h = p->h;
 	*state = h;
@@ -868,7 +843,7 @@ static void c5_fin_lost_then_resent(void **state)
  * connection: silently, nothing left. */
 static void c5_orphan_fin_given_up_default(void **state)
 {
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NO_SACK, NO_SACK);
 	struct h *h = p->h;
 	*state = h;
@@ -905,7 +880,7 @@ static void c5_orphan_fin_given_up_default(void **state)
 static void c5_orphan_retries_2(void **state)
 {
 	static const char *const knobs[] = { "tcp_orphan_retries=2", "tcp_sack=0", NULL };
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, knobs, NO_SACK);
 	struct h *h = p->h;
 	*state = h;
@@ -940,7 +915,7 @@ static void c5_orphan_retries_2(void **state)
  * limit for a FIN), and the last ACK moves the client to FIN_WAIT_2. */
 static void c6_fin_resent_and_reacked(void **state)
 {
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NO_SACK, NO_SACK);
 	struct h *h = p->h;
 	*state = h;
@@ -973,7 +948,7 @@ static void c6_fin_resent_and_reacked(void **state)
  * Linux does; the first ACK of the FIN carries no SACK block. */
 static void c6_reack_reports_dsack(void **state)
 {
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NULL, NULL);
 	struct h *h = p->h;
 	*state = h;
@@ -1011,7 +986,7 @@ static void c6_reack_reports_dsack(void **state)
 static void c7_orphan_fin_wait2_times_out(void **state)
 {
 	static const char *const knobs[] = { "tcp_fin_timeout=10", "tcp_sack=0", NULL };
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, knobs, knobs);
 	struct h *h = p->h;
 	*state = h;
@@ -1054,7 +1029,7 @@ static void c7_orphan_fin_wait2_times_out(void **state)
 /* C7 with TCP_LINGER2 = 5 on the closing socket: FIN_WAIT_2 lasts 5 s. */
 static void c7_linger2_limits_fin_wait2(void **state)
 {
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NULL, NULL);
 	struct h *h = p->h;
 	*state = h;
@@ -1085,7 +1060,7 @@ static void c7_linger2_limits_fin_wait2(void **state)
  * FIN_WAIT_2 at 1000 s. */
 static void c7_shutdown_fin_wait2_forever(void **state)
 {
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NO_SACK, NO_SACK);
 	struct h *h = p->h;
 	*state = h;
@@ -1122,7 +1097,7 @@ static void c7_shutdown_fin_wait2_forever(void **state)
  * 60.21 s. */
 static void c8_time_wait_reacks_and_restarts(void **state)
 {
-	struct pair P, *p = &P;
+	struct h_pair P, *p = &P;
 	open_pair(p, NO_SACK, NO_SACK);
 	struct h *h = p->h;
 	*state = h;

@@ -136,34 +136,14 @@ static const struct tcp_opts mss_only = { .has = TCP_HAS_MSS, .mss = 1460 };
 
 /* ---- what `ss -tan` would list ---- */
 
-struct listing {
-	int n;
-	struct sk_sockinfo e[64];
-};
 
-static void collect(void *ctx, const struct sk_sockinfo *i)
+static void list_host(struct net *n, int host, struct h_listing *l)
 {
-	struct listing *l = ctx;
-	assert_true(l->n < 64);
-	l->e[l->n++] = *i;
-}
-
-static void list_host(struct net *n, int host, struct listing *l)
-{
-	l->n = 0;
-	sk_foreach_socket(h_st(n->h, host), collect, l);
-}
-
-static int count_state(const struct listing *l, int state)
-{
-	int k = 0;
-	for (int i = 0; i < l->n; i++)
-		k += l->e[i].state == state;
-	return k;
+	h_list(n->h, host, l);
 }
 
 /* The connection to peer port `rport`, or NULL. */
-static const struct sk_sockinfo *entry(const struct listing *l, uint16_t rport)
+static const struct sk_sockinfo *entry(const struct h_listing *l, uint16_t rport)
 {
 	for (int i = 0; i < l->n; i++)
 		if (l->e[i].rport == rport && l->e[i].state != SK_TCP_LISTEN)
@@ -171,7 +151,7 @@ static const struct sk_sockinfo *entry(const struct listing *l, uint16_t rport)
 	return NULL;
 }
 
-static const struct sk_sockinfo *listener(const struct listing *l)
+static const struct sk_sockinfo *listener(const struct h_listing *l)
 {
 	for (int i = 0; i < l->n; i++)
 		if (l->e[i].state == SK_TCP_LISTEN)
@@ -185,15 +165,7 @@ static const struct sk_sockinfo *listener(const struct listing *l)
 static uint64_t when(struct net *n, int host, uint16_t lport, uint16_t rport, int old_state,
 		     int new_state)
 {
-	for (int i = 0; i < n->h->nevents; i++) {
-		const struct h_event *e = &n->h->events[i];
-		if (e->host == host && e->ev.kind == SK_EV_STATE && e->ev.lport == lport &&
-		    e->ev.rport == rport && e->ev.old_state == old_state && e->ev.new_state == new_state)
-			return e->t_ns;
-	}
-	fail_msg("host %d port %u-%u never went %s -> %s", host, lport, rport,
-		 sk_state_name(old_state), sk_state_name(new_state));
-	return 0;
+	return h_when(n->h, host, lport, rport, old_state, new_state);
 }
 
 /* The next packet, checked for everything but its sequence number (an
@@ -265,7 +237,7 @@ static void l1_connections_complete_without_accept(void **state)
 				      SK_TCP_ESTABLISHED),
 				 MS(30 + i));
 	}
-	struct listing l;
+	struct h_listing l;
 	list_host(n, n->s, &l);
 	assert_int_equal(l.n, 4);
 	assert_int_equal(listener(&l)->fd, lfd);
@@ -336,7 +308,7 @@ static void l2_accept_queue_bound(void **state)
 	net_up(n, knobs);
 	struct h *h = n->h;
 	int lfd = h_listen(h, n->s, PORT, 5);
-	struct listing l;
+	struct h_listing l;
 	list_host(n, n->s, &l);
 	assert_int_equal(listener(&l)->send_q, 3);
 
@@ -350,7 +322,7 @@ static void l2_accept_queue_bound(void **state)
 	}
 	list_host(n, n->s, &l);
 	assert_int_equal(listener(&l)->recv_q, 4);
-	assert_int_equal(count_state(&l, SK_TCP_ESTABLISHED), 4);
+	assert_int_equal(h_count_state(&l, SK_TCP_ESTABLISHED), 4);
 
 	/* the fifth: its SYN is dropped, the client keeps trying */
 	h_run_until(h, MS(400));
@@ -459,10 +431,10 @@ static void l2_l4_syn_queue_full_without_cookies(void **state)
 	assert_int_equal(ctr(n, n->s, SK_MIB_ListenDrops), 2);
 	assert_int_equal(ctr(n, n->s, SK_MIB_SyncookiesSent), 0);
 	assert_int_equal(ctr(n, n->s, SK_MIB_ListenOverflows), 0);
-	struct listing l;
+	struct h_listing l;
 	list_host(n, n->s, &l);
 	assert_int_equal(l.n, 5);
-	assert_int_equal(count_state(&l, SK_TCP_SYN_RECV), 4);
+	assert_int_equal(h_count_state(&l, SK_TCP_SYN_RECV), 4);
 	for (int i = 0; i < 4; i++) {
 		const struct sk_sockinfo *e = entry(&l, (uint16_t)(1001 + i));
 		assert_non_null(e);
@@ -541,10 +513,10 @@ static void l2_l4_syn_queue_overflow_uses_cookies(void **state)
 	assert_int_equal(ctr(n, n->s, SK_MIB_SyncookiesSent), 2);
 	assert_int_equal(ctr(n, n->s, SK_MIB_TCPReqQFullDoCookies), 2);
 	assert_int_equal(ctr(n, n->s, SK_MIB_ListenDrops), 0);
-	struct listing l;
+	struct h_listing l;
 	list_host(n, n->s, &l);
 	assert_int_equal(l.n, 5);
-	assert_int_equal(count_state(&l, SK_TCP_SYN_RECV), 4);
+	assert_int_equal(h_count_state(&l, SK_TCP_SYN_RECV), 4);
 	assert_null(entry(&l, 1005));
 	assert_null(entry(&l, 1006));
 
@@ -759,7 +731,7 @@ static void l3_full_accept_queue_drops_final_ack(void **state)
 	assert_int_equal(ctr(n, n->s, SK_MIB_ListenOverflows), 1);
 	assert_int_equal(ctr(n, n->s, SK_MIB_ListenDrops), 1);
 	assert_int_equal(ctr(n, n->s, SK_MIB_PassiveOpens), 3);
-	struct listing l;
+	struct h_listing l;
 	list_host(n, n->s, &l);
 	assert_int_equal(listener(&l)->recv_q, 3);
 	assert_non_null(entry(&l, 40004));
@@ -839,7 +811,7 @@ static void l3_abort_on_overflow_resets(void **state)
 	assert_int_equal(sk_recv(CST(n), t->cfd[3], b, sizeof(b), 0), 0);
 	assert_int_equal(sk_send(CST(n), t->cfd[3], "x", 1, MSG_NOSIGNAL), -EPIPE);
 	assert_int_equal(ctr(n, n->c, SK_MIB_EstabResets), 1);
-	struct listing l;
+	struct h_listing l;
 	list_host(n, n->s, &l);
 	assert_int_equal(l.n, 4); /* the listener and the three queued */
 	assert_null(entry(&l, 40004));
@@ -922,7 +894,7 @@ static void l5_in_window_rst_gets_challenge_ack(void **state)
 	h_no_more(h);
 	assert_int_equal(ctr(n, n->s, SK_MIB_TCPChallengeACK), 1);
 	assert_int_equal(ctr(n, n->s, SK_MIB_AttemptFails), 0);
-	struct listing l;
+	struct h_listing l;
 	list_host(n, n->s, &l);
 	assert_non_null(entry(&l, 1001));
 	assert_int_equal(entry(&l, 1001)->state, SK_TCP_SYN_RECV);
@@ -1022,7 +994,7 @@ static void l6_close_listener(void **state)
 	h_expect(h_next(h), MS(700), n->x, ".", 5001, xisn + 1, 0);
 	h_expect(h_next(h), MS(710), n->s, "R", xisn + 1, 0, 0);
 	h_no_more(h);
-	struct listing l;
+	struct h_listing l;
 	list_host(n, n->s, &l);
 	assert_int_equal(l.n, 1); /* a1 only */
 	assert_int_equal(l.e[0].fd, a1);
@@ -1049,7 +1021,7 @@ static void l6_half_open_dropped_at_its_timer(void **state)
 	assert_int_equal(sk_close(SST(n), lfd), 0);
 	h_run_until(h, DELAY + SEC(1) - 1);
 	h_no_more(h);
-	struct listing l;
+	struct h_listing l;
 	list_host(n, n->s, &l);
 	assert_int_equal(l.n, 1);
 	assert_int_equal(l.e[0].state, SK_TCP_SYN_RECV);

@@ -54,7 +54,7 @@ static void expect_syn_schedule(struct h *h, int c, int fd, const uint64_t *at_s
 /* H5, Linux 6.x defaults (measured on a 6.18 kernel): the first
  * tcp_syn_linear_timeouts = 4 resends keep the 1 s RTO, then it doubles:
  * SYNs at 0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67 s, and ETIMEDOUT at 131 s
- * (tcp_syn_retries 6 + 4 resends). Counters as Linux counts them. */
+ * (tcp_syn_retries 6 + 4 resends). Counters as Linux counts them (O4). */
 static void h5_syn_retries_default(void **state)
 {
 	(void)state;

@@ -147,33 +147,13 @@ static uint16_t local_port(struct net *n, int host, int fd)
 
 /* ---- what `ss -tan` would list ---- */
 
-struct listing {
-	int n;
-	struct sk_sockinfo e[64];
-};
 
-static void collect(void *ctx, const struct sk_sockinfo *i)
+static void list_host(struct net *n, int host, struct h_listing *l)
 {
-	struct listing *l = ctx;
-	assert_true(l->n < 64);
-	l->e[l->n++] = *i;
+	h_list(n->h, host, l);
 }
 
-static void list_host(struct net *n, int host, struct listing *l)
-{
-	l->n = 0;
-	sk_foreach_socket(h_st(n->h, host), collect, l);
-}
-
-static int count_state(const struct listing *l, int state)
-{
-	int k = 0;
-	for (int i = 0; i < l->n; i++)
-		k += l->e[i].state == state;
-	return k;
-}
-
-static const struct sk_sockinfo *find_state(const struct listing *l, int state)
+static const struct sk_sockinfo *find_state(const struct h_listing *l, int state)
 {
 	for (int i = 0; i < l->n; i++)
 		if (l->e[i].state == state)
@@ -184,15 +164,7 @@ static const struct sk_sockinfo *find_state(const struct listing *l, int state)
 static uint64_t when(struct net *n, int host, uint16_t lport, uint16_t rport, int old_state,
 		     int new_state)
 {
-	for (int i = 0; i < n->h->nevents; i++) {
-		const struct h_event *e = &n->h->events[i];
-		if (e->host == host && e->ev.kind == SK_EV_STATE && e->ev.lport == lport &&
-		    e->ev.rport == rport && e->ev.old_state == old_state && e->ev.new_state == new_state)
-			return e->t_ns;
-	}
-	fail_msg("host %d port %u-%u never went %s -> %s", host, lport, rport,
-		 sk_state_name(old_state), sk_state_name(new_state));
-	return 0;
+	return h_when(n->h, host, lport, rport, old_state, new_state);
 }
 
 /* ---- C9: a server's TIME-WAIT, with the raw peer as its client ---- */
@@ -243,7 +215,7 @@ static void c9_time_wait_absorbs_old_segments(void **state)
 	struct h *h = n->h;
 	int lfd;
 	uint32_t s1 = server_time_wait(n, &lfd) + 2; /* SND.NXT after our FIN */
-	struct listing l;
+	struct h_listing l;
 	list_host(n, n->s, &l);
 	assert_int_equal(l.n, 2);
 	const struct sk_sockinfo *tw = find_state(&l, SK_TCP_TIME_WAIT);
@@ -364,10 +336,10 @@ static void c9_new_syn_reopens_time_wait(void **state)
 	h_expect(h_next(h), SEC(5), n->x, "S", nisn, 0, 0);
 	h_expect(h_next(h), SEC(5) + DELAY, n->s, "S.", s1 + 65537, nisn + 1, 0);
 	h_no_more(h);
-	struct listing l;
+	struct h_listing l;
 	list_host(n, n->s, &l);
-	assert_int_equal(count_state(&l, SK_TCP_TIME_WAIT), 0);
-	assert_int_equal(count_state(&l, SK_TCP_SYN_RECV), 1);
+	assert_int_equal(h_count_state(&l, SK_TCP_TIME_WAIT), 0);
+	assert_int_equal(h_count_state(&l, SK_TCP_SYN_RECV), 1);
 	xsend(n, S_ADDR, XPORT, PORT, nisn + 1, s1 + 65538, TCP_ACK, NULL, NULL);
 	h_run_until(h, SEC(6));
 	struct sockaddr_in a;
@@ -450,9 +422,9 @@ static void c9_new_syn_without_listener_is_acked(void **state)
 	h_expect(h_next(h), SEC(5), n->x, "S", 9002 + 100000, 0, 0);
 	h_expect(h_next(h), SEC(5) + DELAY, n->c, ".", cisn + 2, 9002, 0);
 	h_no_more(h);
-	struct listing l;
+	struct h_listing l;
 	list_host(n, n->c, &l);
-	assert_int_equal(count_state(&l, SK_TCP_TIME_WAIT), 1);
+	assert_int_equal(h_count_state(&l, SK_TCP_TIME_WAIT), 1);
 	h_run_until(h, MS(120) + SEC(60));
 	assert_int_equal(h_nsockets(h, n->c), 0);
 	h_free(h);
@@ -486,7 +458,7 @@ static void c9_bind_with_time_wait_holder(void **state)
 		h_run_until(h, MS(200));
 		assert_int_equal(when(n, n->s, PORT, cport, SK_TCP_FIN_WAIT2, SK_TCP_TIME_WAIT), MS(120));
 		assert_int_equal(sk_close(st, lfd), 0);
-		struct listing l;
+		struct h_listing l;
 		list_host(n, n->s, &l);
 		assert_int_equal(l.n, 1);
 		assert_int_equal(l.e[0].state, SK_TCP_TIME_WAIT);
@@ -601,9 +573,9 @@ static void c9_tw_reuse_takes_over_time_wait(void **state)
 	h_expect(h_next(h), MS(1141), n->c, ".", isn + 1, sa->tcp.seq + 1, 0);
 	h_no_more(h);
 	assert_int_equal(h_state(h, n->c, fd), SK_TCP_ESTABLISHED);
-	struct listing l;
+	struct h_listing l;
 	list_host(n, n->c, &l);
-	assert_int_equal(count_state(&l, SK_TCP_TIME_WAIT), 0);
+	assert_int_equal(h_count_state(&l, SK_TCP_TIME_WAIT), 0);
 	assert_int_equal(ctr(n, n->c, SK_MIB_ActiveOpens), 2);
 	assert_int_equal(ctr(n, n->c, SK_MIB_TW), 0);
 	assert_true(sk_accept(SST(n), lfd, NULL, NULL) >= 0);
@@ -756,9 +728,9 @@ static void c10_ports_exhausted_by_time_wait(void **state)
 		for (int j = 0; j < i; j++)
 			assert_int_not_equal(ports[i], ports[j]);
 	}
-	struct listing l;
+	struct h_listing l;
 	list_host(n, n->c, &l);
-	assert_int_equal(count_state(&l, SK_TCP_TIME_WAIT), 10);
+	assert_int_equal(h_count_state(&l, SK_TCP_TIME_WAIT), 10);
 	assert_int_equal(ctr(n, n->c, SK_MIB_ActiveOpens), 10);
 
 	h_run_until(h, SEC(2));
@@ -911,7 +883,7 @@ static void c13_close_wait_persists(void **state)
 				 b + MS(60));
 	}
 	/* the closed clients: FIN_WAIT_2 with the timewait timer */
-	struct listing l;
+	struct h_listing l;
 	list_host(n, n->c, &l);
 	assert_int_equal(l.n, 3);
 	for (int i = 0; i < 3; i++) {
@@ -932,7 +904,7 @@ static void c13_close_wait_persists(void **state)
 	h_no_more(h);
 	list_host(n, n->s, &l);
 	assert_int_equal(l.n, 4);
-	assert_int_equal(count_state(&l, SK_TCP_CLOSE_WAIT), 3);
+	assert_int_equal(h_count_state(&l, SK_TCP_CLOSE_WAIT), 3);
 	for (int i = 0; i < l.n; i++)
 		if (l.e[i].state == SK_TCP_CLOSE_WAIT) {
 			assert_null(l.e[i].timer);
@@ -952,7 +924,7 @@ static void c13_close_wait_persists(void **state)
 			 SEC(7200) + 2 * DELAY);
 	list_host(n, n->s, &l);
 	assert_int_equal(l.n, 3);
-	assert_int_equal(count_state(&l, SK_TCP_CLOSE_WAIT), 2);
+	assert_int_equal(h_count_state(&l, SK_TCP_CLOSE_WAIT), 2);
 	assert_int_equal(ctr(n, n->c, SK_MIB_OutRsts), 1);
 	assert_int_equal(ctr(n, n->s, SK_MIB_EstabResets), 0);
 	assert_int_equal(ctr(n, n->s, SK_MIB_AttemptFails), 0);

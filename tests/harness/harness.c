@@ -178,6 +178,67 @@ void h_expect(const struct h_pkt *p, uint64_t t_ns, int from, const char *flags,
 			 len);
 }
 
+struct sockaddr_in h_sin(uint32_t addr, uint16_t port)
+{
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons(port);
+	a.sin_addr.s_addr = htonl(addr);
+	return a;
+}
+
+void h_pair_open(struct h_pair *p, uint64_t delay_ns, uint16_t port, const char *const *cknobs,
+		 const char *const *sknobs)
+{
+	struct h *h = p->h = h_new();
+	p->c = h_host(h, "client", SK_IP(10, 0, 0, 1), cknobs);
+	p->s = h_host(h, "server", SK_IP(10, 0, 0, 2), sknobs);
+	struct sk_path path = { .delay_ns = delay_ns };
+	assert_int_equal(sk_sim_set_link(h->sim, p->c, p->s, &path), 0);
+	int lfd = h_listen(h, p->s, port, 16);
+	p->cfd = h_connect(h, p->c, SK_IP(10, 0, 0, 2), port);
+	h_run_until(h, 3 * delay_ns);
+	const struct h_pkt *syn = h_next(h);
+	h_expect(syn, 0, p->c, "S", syn->tcp.seq, 0, 0);
+	const struct h_pkt *synack = h_next(h);
+	h_expect(synack, delay_ns, p->s, "S.", synack->tcp.seq, syn->tcp.seq + 1, 0);
+	p->c0 = syn->tcp.seq + 1;
+	p->s0 = synack->tcp.seq + 1;
+	h_expect(h_next(h), 2 * delay_ns, p->c, ".", p->c0, p->s0, 0);
+	h_no_more(h);
+	p->afd = sk_accept(h_st(h, p->s), lfd, NULL, NULL);
+	assert_true(p->afd >= 0);
+	assert_int_equal(sk_close(h_st(h, p->s), lfd), 0);
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	assert_int_equal(sk_getsockname(h_st(h, p->c), p->cfd, (struct sockaddr *)&a, &alen), 0);
+	p->cport = ntohs(a.sin_port);
+	assert_int_equal(h_state(h, p->c, p->cfd), SK_TCP_ESTABLISHED);
+	assert_int_equal(h_state(h, p->s, p->afd), SK_TCP_ESTABLISHED);
+}
+
+static void collect(void *ctx, const struct sk_sockinfo *i)
+{
+	struct h_listing *l = ctx;
+	assert_true(l->n < 64);
+	l->e[l->n++] = *i;
+}
+
+void h_list(struct h *h, int host, struct h_listing *l)
+{
+	l->n = 0;
+	sk_foreach_socket(h_st(h, host), collect, l);
+}
+
+int h_count_state(const struct h_listing *l, int state)
+{
+	int k = 0;
+	for (int i = 0; i < l->n; i++)
+		k += l->e[i].state == state;
+	return k;
+}
+
 int h_listen(struct h *h, int host, uint16_t port, int backlog)
 {
 	struct sk_stack *st = h_st(h, host);
@@ -233,16 +294,33 @@ int h_logged_state(const struct h *h, int host, uint16_t lport, uint16_t rport)
 	return state;
 }
 
-int h_saw_transition(const struct h *h, int host, uint16_t lport, uint16_t rport, int old_state,
-		     int new_state)
+/* The first logged change old -> new of that connection, or NULL. */
+static const struct h_event *find_transition(const struct h *h, int host, uint16_t lport,
+					     uint16_t rport, int old_state, int new_state)
 {
 	for (int i = 0; i < h->nevents; i++) {
 		const struct h_event *e = &h->events[i];
 		if (e->host == host && e->ev.kind == SK_EV_STATE && e->ev.lport == lport &&
 		    e->ev.rport == rport && e->ev.old_state == old_state && e->ev.new_state == new_state)
-			return 1;
+			return e;
 	}
-	return 0;
+	return NULL;
+}
+
+int h_saw_transition(const struct h *h, int host, uint16_t lport, uint16_t rport, int old_state,
+		     int new_state)
+{
+	return find_transition(h, host, lport, rport, old_state, new_state) != NULL;
+}
+
+uint64_t h_when(const struct h *h, int host, uint16_t lport, uint16_t rport, int old_state,
+		int new_state)
+{
+	const struct h_event *e = find_transition(h, host, lport, rport, old_state, new_state);
+	if (!e)
+		fail_msg("host %d port %u-%u never went %s -> %s", host, lport, rport,
+			 sk_state_name(old_state), sk_state_name(new_state));
+	return e ? e->t_ns : 0;
 }
 
 void h_send(struct h *h, int from, const struct h_seg *s)

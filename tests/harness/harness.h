@@ -97,9 +97,38 @@ int h_state(struct h *h, int host, int fd);
 int h_nsockets(struct h *h, int host);
 /* Last state the event log shows for (host, lport, rport) at or before now. */
 int h_logged_state(const struct h *h, int host, uint16_t lport, uint16_t rport);
+/* When host's connection (lport, rport) went old -> new; fails when the
+ * log has no such change. */
+uint64_t h_when(const struct h *h, int host, uint16_t lport, uint16_t rport, int old_state,
+		int new_state);
 /* Whether the log has host's transition old -> new for that port pair. */
 int h_saw_transition(const struct h *h, int host, uint16_t lport, uint16_t rport,
 		     int old_state, int new_state);
+
+/* An IPv4 socket address (host byte order in, network order inside). */
+struct sockaddr_in h_sin(uint32_t addr, uint16_t port);
+
+/* Two synack hosts, client 10.0.0.1 and server 10.0.0.2, joined by a path
+ * of `delay_ns` each way, with one connection to port `port` checked
+ * segment by segment through its handshake (SYN at 0, SYN-ACK at one
+ * delay, ACK at two), accepted, and the listener closed. */
+struct h_pair {
+	struct h *h;
+	int c, s;          /* host numbers */
+	int cfd, afd;      /* the client's socket, the accepted one */
+	uint16_t cport;
+	uint32_t c0, s0;   /* the first sequence number after each SYN */
+};
+void h_pair_open(struct h_pair *p, uint64_t delay_ns, uint16_t port, const char *const *cknobs,
+		 const char *const *sknobs);
+
+/* What `ss -tan` would list for a host (sk_foreach_socket), up to 64. */
+struct h_listing {
+	int n;
+	struct sk_sockinfo e[64];
+};
+void h_list(struct h *h, int host, struct h_listing *l);
+int h_count_state(const struct h_listing *l, int state);
 
 /* ---- building packets for raw hosts ---- */
 struct h_seg {

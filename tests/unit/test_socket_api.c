@@ -283,16 +283,6 @@ static void snap_same(struct env *e, int line, const char *what, const struct sn
 #define SAME(e, host, call, want) SAME_IMPL(e, host, call, #call, want, 0)
 
 /* ---- helpers ---- */
-static struct sockaddr_in sin4(uint32_t addr, uint16_t port)
-{
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons(port);
-	a.sin_addr.s_addr = htonl(addr);
-	return a;
-}
-
 /* A sockaddr_in in a buffer longer than sockaddr_storage, for lengths
  * over 16; family settable. */
 struct bigaddr {
@@ -306,20 +296,20 @@ struct bigaddr {
 static const struct sockaddr *big(struct bigaddr *b, int family, uint32_t addr, uint16_t port)
 {
 	memset(b, 0, sizeof(*b));
-	b->in = sin4(addr, port);
+	b->in = h_sin(addr, port);
 	b->in.sin_family = (sa_family_t)family;
 	return &b->sa;
 }
 
 static int do_bind(struct sk_stack *st, int fd, uint32_t addr, uint16_t port)
 {
-	struct sockaddr_in a = sin4(addr, port);
+	struct sockaddr_in a = h_sin(addr, port);
 	return sk_bind(st, fd, (struct sockaddr *)&a, sizeof(a));
 }
 
 static int do_connect(struct sk_stack *st, int fd, uint32_t addr, uint16_t port)
 {
-	struct sockaddr_in a = sin4(addr, port);
+	struct sockaddr_in a = h_sin(addr, port);
 	return sk_connect(st, fd, (struct sockaddr *)&a, sizeof(a));
 }
 
@@ -496,7 +486,7 @@ static void e_bad_descriptor(void **state)
 	(void)lfd;
 	(void)fresh;
 	const int bad[] = { -1, 0, 1, 2, closed, 63, 64, 999, INT_MAX, INT_MIN };
-	struct sockaddr_in a = sin4(B_ADDR, 80), out;
+	struct sockaddr_in a = h_sin(B_ADDR, 80), out;
 	socklen_t len;
 	int one = 1;
 	char buf[8];
