@@ -69,7 +69,7 @@ enum {
 	SOCKF_PINGPONG = 1 << 17, /* interactive: delay ACKs to piggyback them */
 	SOCKF_ACK_NOW = 1 << 18,  /* an ACK must go out at the end of input */
 	SOCKF_PERSIST = 1 << 22,  /* the retransmission timer is probing a zero window */
-	SOCKF_RECOVERY = 1 << 23, /* in fast recovery (RFC 6582) until snd_recover */
+	SOCKF_REO = 1 << 19,      /* alt_at_ns is RACK's reordering timer, not a loss probe */
 	SOCKF_ISS_SET = 1 << 24,  /* connect takes iss from a reused TIME-WAIT */
 	SOCKF_RTT_TIMING = 1 << 25, /* rtt_start_ns/rtt_seq time a segment (Karn) */
 	SOCKF_RTX_STAMP = 1 << 26,  /* retrans_stamp_ns holds when retransmitting began */
@@ -88,6 +88,42 @@ struct snd_mark {
 	uint32_t seq;
 	uint8_t kind;           /* MARK_* */
 };
+
+/* The retransmission queue: a record per chunk sent (an skb of Linux's
+ * rtx queue, one TSO packet), allocated while data is in flight
+ * (tcp_recovery.c). */
+enum {
+	RQ_SACKED = 1,       /* the peer holds it (RFC 2018) */
+	RQ_LOST = 2,         /* deemed lost (RACK, NewReno, RTO) */
+	RQ_RETRANS = 4,      /* a retransmission of it is in flight */
+	RQ_EVER_RETRANS = 8, /* retransmitted at least once */
+	RQ_FIN = 16,         /* ends with the FIN */
+};
+struct rq_rec {
+	uint32_t seq, end;   /* end counts the FIN */
+	uint64_t xmit_ns;    /* last (re)transmission */
+	uint16_t pcount;     /* segments (Linux tcp_skb_pcount) */
+	uint8_t tags;        /* RQ_* */
+};
+struct rtx_queue {
+	struct rtx_queue *next_free; /* in the stack's cache */
+	uint32_t first, count, cap;  /* records recs[first, first + count) */
+	/* segments (Linux packets_out, sacked_out, lost_out, retrans_out) */
+	uint32_t packets_out, sacked_out, lost_out, retrans_out;
+	uint32_t fack;               /* the highest SACKed sequence, with sacked_out */
+	/* Proportional Rate Reduction (RFC 6937) during recovery */
+	uint32_t prr_delivered, prr_out, prior_cwnd;
+	/* RACK (RFC 8985 §6.1): the latest delivered transmission */
+	uint64_t rack_xmit_ns, rack_rtt_ns;
+	uint32_t rack_end_seq;
+	bool rack_advanced;
+	uint64_t last_xmit_ns;       /* the latest transmission's stamp */
+	struct rq_rec recs[];
+};
+
+/* Linux's congestion states (icsk_ca_state, with its numbers; no CWR state:
+ * ECN's window cut is tcp_ecn_input's) */
+enum { CA_OPEN = 0, CA_DISORDER = 1, CA_RECOVERY = 3, CA_LOSS = 4 };
 
 /* How tcp_output treats a partial last segment (Linux's nonagle modes). */
 enum { OUT_SOCK, OUT_MORE, OUT_PUSH };
@@ -195,9 +231,8 @@ struct sk_sock {
 	uint64_t ack_lrcv_ns;    /* last data arrival (icsk_ack.lrcvtime) */
 	uint32_t cwnd, ssthresh; /* segments */
 	uint32_t cwnd_cnt;
-	uint32_t snd_recover;   /* RFC 6582 "recover": snd_max when recovery began */
-	uint32_t sack_high;     /* highest sequence the peer has SACKed */
-	uint32_t rtx_next;      /* in recovery: where the next hole search starts */
+	uint32_t snd_recover;   /* Linux high_seq (RFC 6582 "recover"): snd_max when recovery began */
+	struct rtx_queue *rq;   /* sent and not yet acknowledged; NULL when none */
 
 	/* RFC 7323 timestamps */
 	uint32_t ts_recent, ts_offset;
@@ -222,9 +257,12 @@ struct sk_sock {
 	uint32_t notsent_lowat; /* TCP_NOTSENT_LOWAT, or 0 for the knob */
 	uint32_t snd_wnd_max;   /* the largest window the peer offered (Linux max_window) */
 	uint32_t tlp_high_seq;  /* snd_max when a loss probe went out, or 0 */
-	uint64_t tlp_at_ns;     /* rtx_at_ns is a tail loss probe (RFC 8985) when equal */
-	uint32_t last_chunk_seq; /* where the last TSO packet sent began (an skb in Linux's rtx queue) */
+	uint64_t alt_at_ns;     /* rtx_at_ns is a tail loss probe (RFC 8985 §7) or, with
+				 * SOCKF_REO, RACK's reordering timer when equal */
 	uint8_t ecn_flags;      /* ECN_*: RFC 3168, Linux's tp->ecn_flags */
+	uint8_t ca_state;       /* CA_* */
+	bool reord_seen;        /* the peer has shown reordering (RACK widens its window) */
+	uint16_t reordering;    /* Linux tp->reordering: segments, from tcp_reordering */
 };
 
 /* sk_sock.ecn_flags */
@@ -292,6 +330,8 @@ struct sk_stack {
 	uint64_t isn_key[2];    /* RFC 6528 secret */
 	uint32_t port_perturb[256]; /* RFC 6056 algorithm 4 table */
 	struct ring_free *ring_cache[RING_CLASSES]; /* emptied ring buffers */
+	struct rtx_queue *rq_cache;  /* emptied retransmission queues of the smallest size */
+	uint32_t rq_cached;
 	uint32_t ring_cached[RING_CLASSES];
 	uint64_t challenge_window_start_ns;
 	uint32_t challenge_count;
@@ -361,6 +401,30 @@ int tcp_connect(struct sk_stack *st, struct sk_sock *s);
 void tcp_output(struct sk_stack *st, struct sk_sock *s);
 void tcp_output_mode(struct sk_stack *st, struct sk_sock *s, int mode); /* OUT_* */
 void tcp_retransmit_head(struct sk_stack *st, struct sk_sock *s);
+/* the retransmission queue and SACK recovery (tcp_recovery.c) */
+struct ack_info {
+	uint32_t prior_snd_una, prior_fack, reord;
+	uint32_t delivered, lost; /* segments newly (s)acked, newly marked lost */
+	int flag;                 /* ACKF_* */
+};
+enum { ACKF_UNA_ADVANCED = 1, ACKF_DATA_SACKED = 2, ACKF_DATA_ACKED = 4, ACKF_WIN_UPDATE = 8,
+       ACKF_DATA = 16, ACKF_REO_ARMED = 32 };
+static inline uint32_t tcp_in_flight(const struct sk_sock *s)
+{
+	const struct rtx_queue *q = s->rq;
+	return q ? q->packets_out - q->sacked_out - q->lost_out + q->retrans_out : 0;
+}
+void tcp_rq_append(struct sk_stack *st, struct sk_sock *s, uint32_t seq, uint32_t len, bool fin);
+void tcp_rq_free(struct sk_stack *st, struct sk_sock *s);
+void tcp_rq_cache_free(struct sk_stack *st);
+void tcp_sacktag(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg, struct ack_info *ai);
+void tcp_rq_clean(struct sk_stack *st, struct sk_sock *s, struct ack_info *ai);
+void tcp_sack_recovery(struct sk_stack *st, struct sk_sock *s, struct ack_info *ai);
+void tcp_rack_reo_timeout(struct sk_stack *st, struct sk_sock *s);
+bool tcp_retransmit_tail(struct sk_stack *st, struct sk_sock *s);
+uint32_t tcp_tso_segs(const struct sk_stack *st, const struct sk_sock *s);
+void tcp_xmit_again(struct sk_stack *st, struct sk_sock *s, uint32_t seq, uint32_t len, bool fin);
+bool tcp_eor_at(const struct sk_sock *s, uint32_t seq);
 void tcp_retransmit_at(struct sk_stack *st, struct sk_sock *s, uint32_t seq, uint32_t max_len);
 struct iovec;
 long tcp_write(struct sk_stack *st, struct sk_sock *s, const struct iovec *iov, size_t iovcnt, int flags);

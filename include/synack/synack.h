@@ -56,6 +56,7 @@ struct sk_knobs {
 	int tcp_tw_reuse;          /* 2 */
 	int tcp_timestamps;        /* 1 */
 	int tcp_sack;              /* 1 */
+	int tcp_reordering;        /* 3: segments SACKed above a hole before it is lost */
 	int tcp_window_scaling;    /* 1 */
 	int tcp_rmem[3];           /* bytes: 4096 131072 6291456 */
 	int tcp_wmem[3];           /* bytes: 4096 16384 4194304 */
@@ -91,7 +92,7 @@ int sk_knob_set(struct sk_knobs *k, const char *name, const char *value);
 	X(TCPAbortOnTimeout) X(TCPAbortOnLinger) X(TCPChallengeACK) \
 	X(TCPSYNChallenge) X(TW) X(TCPDelayedACKs) X(TCPPureAcks) \
 	X(TCPOFOQueue) X(TCPOFODrop) X(TCPRcvQDrop) X(TCPFastRetrans) \
-	X(TCPSlowStartRetrans) X(TCPDSACKRecv) X(TCPZeroWindowDrop) \
+	X(TCPSlowStartRetrans) X(TCPSackRecovery) X(TCPSACKReorder) X(TCPDSACKRecv) X(TCPZeroWindowDrop) \
 	X(TCPBacklogDrop) X(TCPReqQFullDrop) X(TCPReqQFullDoCookies) \
 	X(IpInReceives) X(IpInHdrErrors) X(IpInAddrErrors) X(IpInUnknownProtos) \
 	X(IpInDelivers) X(IpOutRequests) X(IpReasmFails) X(IpExtInOptions) \

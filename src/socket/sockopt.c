@@ -165,6 +165,13 @@ static void tcp_info_fill(const struct sk_stack *st, const struct sk_sock *s, st
 	ti->tcpi_rttvar = s->mdev_us >> 2;
 	ti->tcpi_snd_ssthresh = s->ssthresh == UINT32_MAX ? 0x7fffffff : s->ssthresh;
 	ti->tcpi_snd_cwnd = s->cwnd;
+	ti->tcpi_ca_state = s->ca_state; /* Linux's numbering: Open 0, Disorder 1, Recovery 3, Loss 4 */
+	ti->tcpi_reordering = s->reordering;
+	if (s->rq) { /* the scoreboard, in segments */
+		ti->tcpi_sacked = s->rq->sacked_out;
+		ti->tcpi_lost = s->rq->lost_out;
+		ti->tcpi_retrans = s->rq->retrans_out;
+	}
 	ti->tcpi_advmss = s->adv_mss;
 	ti->tcpi_rcv_space = s->rcv_wnd;
 }

@@ -28,6 +28,7 @@ void sk_knobs_default(struct sk_knobs *k)
 		.tcp_tw_reuse = 2,
 		.tcp_timestamps = 1,
 		.tcp_sack = 1,
+		.tcp_reordering = 3,
 		.tcp_window_scaling = 1,
 		.tcp_rmem = { 4096, 131072, 6291456 },
 		.tcp_wmem = { 4096, 16384, 4194304 },
@@ -99,6 +100,7 @@ static const struct knob_desc knob_table[] = {
 	KNOB(tcp_tw_reuse, IPV4, 1, 0, 2, CHECK_NONE),
 	KNOB(tcp_timestamps, IPV4, 1, 0, U8_MAX, CHECK_NONE),
 	KNOB(tcp_sack, IPV4, 1, 0, U8_MAX, CHECK_NONE),
+	KNOB(tcp_reordering, IPV4, 1, 1, 300, CHECK_NONE),
 	KNOB(tcp_window_scaling, IPV4, 1, 0, U8_MAX, CHECK_NONE),
 	/* Linux checks only >= 1; min <= default <= max is ours, because
 	 * the buffer code relies on it. */

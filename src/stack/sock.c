@@ -119,6 +119,7 @@ void sock_destroy(struct sk_stack *st, struct sk_sock *s)
 	ring_free(st, &s->snd);
 	ring_free(st, &s->rcv);
 	tcp_marks_free(st, s);
+	tcp_rq_free(st, s);
 	while (s->ofo) {
 		struct ofo_seg *o = s->ofo;
 		s->ofo = o->next;
@@ -139,6 +140,7 @@ void sock_done(struct sk_stack *st, struct sk_sock *s)
 	sock_rearm(st, s);
 	ehash_remove(st, &s->hn);
 	ring_free(st, &s->snd);
+	tcp_rq_free(st, s);
 	if (s->fd < 0 && !s->parent) { /* a child in the accept queue waits there */
 		sock_destroy(st, s);
 		return;

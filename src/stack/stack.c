@@ -83,6 +83,7 @@ void sk_stack_free(struct sk_stack *st)
 		while (st->ehash[i])
 			sock_destroy(st, (struct sk_sock *)st->ehash[i]);
 	ring_cache_free(st);
+	tcp_rq_cache_free(st);
 	table_free(st);
 	st->cfg.free(st->cfg.alloc_ctx, st, sizeof(*st));
 }

@@ -10,6 +10,7 @@ void tcp_init_sock(struct sk_stack *st, struct sk_sock *s)
 	s->rto_ms = (uint32_t)k->tcp_rto_initial_ms; /* RFC 6298 §2.1 */
 	s->cwnd = 10;                                /* RFC 6928 */
 	s->ssthresh = UINT32_MAX;
+	s->reordering = (uint16_t)st->cfg.knobs.tcp_reordering;
 	s->adv_mss = (uint16_t)(st->cfg.mtu - 40);
 	s->mss_cache = 536;
 	s->rcv_mss = 536;
@@ -102,7 +103,10 @@ int tcp_connect(struct sk_stack *st, struct sk_sock *s)
 		s->iss = tcp_isn(st, s->laddr, s->lport, s->raddr, s->rport);
 	s->flags &= ~SOCKF_ISS_SET;
 	s->snd_una = s->snd_nxt = s->snd_max = s->iss;
-	s->snd_recover = s->sack_high = s->iss; /* RFC 6582 §3.2 step 1: recover = ISS */
+	s->snd_recover = s->iss;
+	s->ca_state = CA_OPEN; /* a socket may connect again after AF_UNSPEC */
+	s->reord_seen = false;
+	s->reordering = (uint16_t)st->cfg.knobs.tcp_reordering; /* RFC 6582 §3.2 step 1: recover = ISS */
 	tcp_init_rwin(st, s, false);
 	ehash_insert(st, &s->hn);
 	sock_set_state(st, s, SK_TCP_SYN_SENT);

@@ -367,141 +367,66 @@ static void cwnd_grow(struct sk_sock *s, uint32_t acked_bytes)
 
 enum ack_result { ACK_OK, ACK_DISCARD, ACK_GONE };
 
-/* A duplicate ACK (RFC 5681 §2): the third starts fast retransmit and
- * NewReno fast recovery (RFC 6582 §3.2); later ones inflate the window by
- * a segment each so new data keeps the ACK clock going. */
-/* RFC 6675 §2: with SACK, an ACK that SACKs data above everything SACKed
- * before counts as a duplicate, though its window may differ (a receiver
- * holding out-of-order data announces less). */
-static bool sack_advances(struct sk_sock *s, const struct tcp_seg *seg)
-{
-	if (!(s->flags & SOCKF_SACK) || !(seg->opts.has & TCP_HAS_SACK))
-		return false;
-	bool news = false;
-	for (int i = 0; i < seg->opts.nsack; i++) {
-		uint32_t right = seg->opts.sack[i].right;
-		if (seq_gt(right, s->snd_una) && seq_le(right, s->snd_max) &&
-		    (seq_gt(right, s->sack_high) || seq_le(s->sack_high, s->snd_una))) {
-			s->sack_high = right;
-			news = true;
-		}
-	}
-	return news;
-}
-
-/* In SACK recovery (RFC 6675 §5, simplified): resend the first hole the
- * ACK's SACK blocks show at or above rtx_next, below the highest SACKed
- * byte. */
-static void sack_retransmit(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
-{
-	if (!(s->flags & SOCKF_SACK) || !(seg->opts.has & TCP_HAS_SACK))
-		return;
-	uint32_t next = seq_gt(s->rtx_next, s->snd_una) ? s->rtx_next : s->snd_una;
-	for (bool moved = true; moved;) {
-		moved = false;
-		for (int i = 0; i < seg->opts.nsack; i++)
-			if (seq_in(next, seg->opts.sack[i].left, seg->opts.sack[i].right)) {
-				next = seg->opts.sack[i].right;
-				moved = true;
-			}
-	}
-	if (!seq_lt(next, s->sack_high))
-		return;
-	uint32_t end = s->sack_high;
-	for (int i = 0; i < seg->opts.nsack; i++)
-		if (seq_gt(seg->opts.sack[i].left, next) && seq_lt(seg->opts.sack[i].left, end))
-			end = seg->opts.sack[i].left;
-	tcp_retransmit_at(st, s, next, end - next);
-	uint32_t len = end - next < s->mss_cache ? end - next : s->mss_cache;
-	s->rtx_next = next + len;
-}
-
-static void enter_recovery(struct sk_stack *st, struct sk_sock *s);
-
-static void dupack(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
-{
-	s->dupacks++;
-	if (s->flags & SOCKF_RECOVERY) {
-		s->cwnd++;
-		sack_retransmit(st, s, seg);
-		return;
-	}
-	if (s->dupacks == 3 && seq_gt(s->snd_una, s->snd_recover - 1))
-		enter_recovery(st, s);
-}
+/* ---- NewReno, for connections without SACK (RFC 6582) ---- */
 
 /* Fast retransmit (RFC 5681 §3.2) and NewReno recovery (RFC 6582). */
-static void enter_recovery(struct sk_stack *st, struct sk_sock *s)
+static void reno_enter_recovery(struct sk_stack *st, struct sk_sock *s)
 {
 	uint32_t flight = (s->snd_max - s->snd_una) / s->mss_cache;
 	s->ssthresh = flight / 2 > 2 ? flight / 2 : 2;
 	s->cwnd = s->ssthresh + 3;
 	s->snd_recover = s->snd_max;
-	s->flags |= SOCKF_RECOVERY;
+	s->ca_state = CA_RECOVERY;
 	mib_inc(st, SK_MIB_TCPFastRetrans);
 	tcp_retransmit_head(st, s);
-	s->rtx_next = s->snd_una + s->mss_cache;
 }
 
-/* New data acknowledged during fast recovery (RFC 6582 §3.2 steps 3-5):
- * a full ACK ends recovery and deflates the window; a partial ACK means
- * the next segment was lost too: resend it at once. */
-static void recovery_ack(struct sk_stack *st, struct sk_sock *s, uint32_t acked,
-			 const struct tcp_seg *seg)
+/* A duplicate ACK (RFC 5681 §2): the third starts fast retransmit and
+ * NewReno fast recovery (RFC 6582 §3.2); later ones inflate the window by
+ * a segment each so new data keeps the ACK clock going. */
+static void reno_dupack(struct sk_stack *st, struct sk_sock *s)
 {
+	s->dupacks++;
+	if (s->ca_state == CA_RECOVERY)
+		s->cwnd++;
+	else if (s->dupacks == 3 && seq_gt(s->snd_una, s->snd_recover - 1))
+		reno_enter_recovery(st, s);
+}
+
+/* New data acknowledged (RFC 6582 §3.2 steps 3-5): in recovery, a full
+ * ACK ends it and deflates the window; a partial ACK means the next
+ * segment was lost too: resend it at once. Otherwise the window grows. */
+static void reno_ack(struct sk_stack *st, struct sk_sock *s, uint32_t acked)
+{
+	s->dupacks = 0;
+	if (s->ca_state != CA_RECOVERY) {
+		cwnd_grow(s, acked);
+		return;
+	}
 	if (seq_ge(s->snd_una, s->snd_recover)) {
 		uint32_t flight = (s->snd_max - s->snd_una) / s->mss_cache;
 		s->cwnd = s->ssthresh < flight + 1 ? s->ssthresh : flight + 1;
-		s->flags &= ~SOCKF_RECOVERY;
+		s->ca_state = CA_OPEN;
 		return;
 	}
 	uint32_t segs = acked / s->mss_cache;
 	s->cwnd = s->cwnd > segs ? s->cwnd - segs + 1 : 1;
-	if (seq_ge(s->snd_una, s->rtx_next) || !(s->flags & SOCKF_SACK)) {
-		tcp_retransmit_head(st, s); /* the next hole starts at the head */
-		s->rtx_next = s->snd_una + s->mss_cache;
-	} else {
-		sack_retransmit(st, s, seg);
-	}
+	tcp_retransmit_head(st, s);
 }
 
-/* The ACK field (RFC 9293 §3.10.7.4, fifth check). */
-static enum ack_result ack_input(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
+/* After an RTO's go-back (tcp_timer.c), the loss episode ends once
+ * everything sent before it is acknowledged. */
+static void loss_ack(struct sk_sock *s, uint32_t acked)
 {
-	if (seq_gt(seg->ack, s->snd_max))
-		return ACK_DISCARD; /* acks what we never sent: dropped, as Linux does */
-	if (seq_lt(seg->ack, s->snd_una))
-		return ACK_OK; /* an old duplicate ACK: its data may still be new */
-	bool win_update = update_window(s, seg);
-	s->probes = 0; /* the peer is alive (Linux tcp_ack) */
-	s->err_soft = 0;
-	if ((s->flags & SOCKF_PERSIST) && s->snd_wnd) {
-		/* the window opened: stop probing (Linux tcp_ack_probe) */
-		s->flags &= ~SOCKF_PERSIST;
-		s->rtx_at_ns = 0;
-		s->backoff = 0;
-	} else if (s->flags & SOCKF_PERSIST) {
-		/* still closed: the next probe counts from this ACK (Linux
-		 * tcp_ack_probe re-arms ICSK_TIME_PROBE0 from now) */
-		s->rtx_at_ns = st->now_ns + tcp_probe0_ns(st, s);
-		sock_rearm(st, s);
-	}
-	uint32_t acked = seg->ack - s->snd_una;
-	if (acked == 0) {
-		bool sacked = sack_advances(s, seg);
-		if (!seg->data_len && !(seg->flags & (TCP_SYN | TCP_FIN)) && (!win_update || sacked) &&
-		    s->snd_una != s->snd_max)
-			dupack(st, s, seg);
-		tcp_output(st, s); /* the window may have opened */
-		return ACK_OK;
-	}
-	uint32_t fin_seq = s->snd_una + s->snd.len;
-	bool fin = (s->flags & SOCKF_SHUT_WR) && s->snd_max == fin_seq + 1 && seg->ack == fin_seq + 1;
-	ring_drop(st, &s->snd, acked - fin);
-	tcp_marks_acked(st, s);
-	s->snd_una = seg->ack;
-	if (seq_lt(s->snd_nxt, s->snd_una))
-		s->snd_nxt = s->snd_una;
+	if (seq_ge(s->snd_una, s->snd_recover))
+		s->ca_state = CA_OPEN;
+	cwnd_grow(s, acked);
+}
+
+/* RTT sample from an ACK of new data: the timed segment (Karn), or the
+ * echoed timestamp (RFC 7323 §4.1). */
+static void ack_rtt(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
+{
 	bool sampled = false;
 	if ((s->flags & SOCKF_RTT_TIMING) && seq_ge(seg->ack, s->rtt_seq)) {
 		rtt_sample(st, s, st->now_ns - s->rtt_start_ns);
@@ -518,26 +443,90 @@ static enum ack_result ack_input(struct sk_stack *st, struct sk_sock *s, const s
 			sampled = true;
 		}
 	}
-	s->retransmits = 0;
 	if (sampled)
 		s->backoff = 0; /* Linux: backoff is reset only by a valid RTT sample */
+}
+
+/* An ACK below snd_una (RFC 9293 §3.10.7.4 ignores it): Linux still takes
+ * its SACK blocks and may retransmit or send (tcp_ack's old_ack). */
+static void old_ack(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
+{
+	if (!(s->flags & SOCKF_SACK) || !(seg->opts.has & TCP_HAS_SACK) || !s->rq)
+		return;
+	struct ack_info ai = { .prior_snd_una = s->snd_una, .reord = s->snd_nxt };
+	ai.prior_fack = s->rq->sacked_out ? s->rq->fack : s->snd_una;
+	tcp_sacktag(st, s, seg, &ai);
+	ai.delivered = 0; /* no window change on an old ACK */
+	tcp_sack_recovery(st, s, &ai);
+}
+
+/* The ACK field (RFC 9293 §3.10.7.4, fifth check). */
+static enum ack_result ack_input(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *seg)
+{
+	if (seq_gt(seg->ack, s->snd_max))
+		return ACK_DISCARD; /* acks what we never sent: dropped, as Linux does */
+	if (seq_lt(seg->ack, s->snd_una)) {
+		old_ack(st, s, seg);
+		return ACK_OK; /* an old duplicate ACK: its data may still be new */
+	}
+	bool sack = (s->flags & SOCKF_SACK) != 0;
+	struct ack_info ai = { .prior_snd_una = s->snd_una, .reord = s->snd_nxt };
+	ai.prior_fack = s->rq && s->rq->sacked_out ? s->rq->fack : s->snd_una;
+	if (update_window(s, seg))
+		ai.flag |= ACKF_WIN_UPDATE;
+	if (seg->data_len)
+		ai.flag |= ACKF_DATA;
+	s->probes = 0; /* the peer is alive (Linux tcp_ack) */
+	s->err_soft = 0;
+	if ((s->flags & SOCKF_PERSIST) && s->snd_wnd) {
+		/* the window opened: stop probing (Linux tcp_ack_probe) */
+		s->flags &= ~SOCKF_PERSIST;
+		s->rtx_at_ns = 0;
+		s->backoff = 0;
+	} else if (s->flags & SOCKF_PERSIST) {
+		/* still closed: the next probe counts from this ACK (Linux
+		 * tcp_ack_probe re-arms ICSK_TIME_PROBE0 from now) */
+		s->rtx_at_ns = st->now_ns + tcp_probe0_ns(st, s);
+		sock_rearm(st, s);
+	}
+	tcp_sacktag(st, s, seg, &ai);
+	uint32_t acked = seg->ack - s->snd_una;
+	if (acked == 0) {
+		if (sack)
+			tcp_sack_recovery(st, s, &ai);
+		else if (!seg->data_len && !(seg->flags & (TCP_SYN | TCP_FIN)) && !(ai.flag & ACKF_WIN_UPDATE) &&
+			 s->snd_una != s->snd_max)
+			reno_dupack(st, s);
+		tcp_output(st, s); /* the window may have opened */
+		return ACK_OK;
+	}
+	ai.flag |= ACKF_UNA_ADVANCED;
+	uint32_t fin_seq = s->snd_una + s->snd.len;
+	bool fin = (s->flags & SOCKF_SHUT_WR) && s->snd_max == fin_seq + 1 && seg->ack == fin_seq + 1;
+	ring_drop(st, &s->snd, acked - fin);
+	tcp_marks_acked(st, s);
+	s->snd_una = seg->ack;
+	if (seq_lt(s->snd_nxt, s->snd_una))
+		s->snd_nxt = s->snd_una;
+	tcp_rq_clean(st, s, &ai);
+	ack_rtt(st, s, seg);
+	s->retransmits = 0;
 	s->flags &= ~SOCKF_RTX_STAMP;
-	if (s->flags & SOCKF_RECOVERY)
-		recovery_ack(st, s, acked, seg);
-	else
-		cwnd_grow(s, acked);
-	s->dupacks = 0;
-	/* RFC 6675 §4 IsLost: a new head with more than two segments SACKed
-	 * above it is lost; retransmit now rather than wait for dupacks that
-	 * will never come (the data above it has all arrived). */
-	if (!(s->flags & SOCKF_RECOVERY) && (s->flags & SOCKF_SACK) && s->snd_una != s->snd_max &&
-	    seq_gt(s->sack_high, s->snd_una + 2 * s->mss_cache) && seq_le(s->sack_high, s->snd_max) &&
-	    seq_ge(s->snd_una, s->snd_recover))
-		enter_recovery(st, s);
-	s->rtx_at_ns = s->snd_una == s->snd_max ? 0 : st->now_ns + (uint64_t)s->rto_ms * SK_NS_PER_MS;
+	if (s->ca_state == CA_LOSS) {
+		loss_ack(s, acked);
+	} else if (!sack) {
+		reno_ack(st, s, acked);
+	} else {
+		tcp_sack_recovery(st, s, &ai);
+		if (s->ca_state != CA_RECOVERY)
+			cwnd_grow(s, acked); /* Linux tcp_cong_control: PRR, or growth */
+	}
+	if (!(ai.flag & ACKF_REO_ARMED) || s->snd_una == s->snd_max)
+		s->rtx_at_ns = s->snd_una == s->snd_max ? 0 : st->now_ns + (uint64_t)s->rto_ms * SK_NS_PER_MS;
 	if (s->tlp_high_seq && seq_ge(s->snd_una, s->tlp_high_seq))
 		s->tlp_high_seq = 0; /* the probed tail is acknowledged */
-	tcp_schedule_loss_probe(st, s, true); /* tcp_set_xmit_timer */
+	if (!(ai.flag & ACKF_REO_ARMED))
+		tcp_schedule_loss_probe(st, s, true); /* tcp_set_xmit_timer */
 	sock_rearm(st, s);
 	sock_wake(st, s);
 	if (fin && fin_acked(st, s))
@@ -561,7 +550,7 @@ void tcp_ecn_input(struct sk_stack *st, struct sk_sock *s, const struct ip4_hdr 
 		s->ecn_flags |= ECN_DEMAND_CWR;
 		s->flags |= SOCKF_ACK_NOW;
 	}
-	if ((seg->flags & (TCP_ECE | TCP_SYN)) == TCP_ECE && !(s->flags & SOCKF_RECOVERY) &&
+	if ((seg->flags & (TCP_ECE | TCP_SYN)) == TCP_ECE && s->ca_state == CA_OPEN &&
 	    seq_ge(s->snd_una, s->snd_recover) && s->snd_una != s->snd_max) {
 		s->ssthresh = s->cwnd / 2 > 2 ? s->cwnd / 2 : 2;
 		s->cwnd = s->ssthresh;

@@ -141,7 +141,7 @@ static struct sk_sock *child_new(struct sk_stack *st, struct sk_sock *l, const s
 	port_bind(st, c, l->lport); /* children share the listener's port */
 	c->iss = iss;
 	c->snd_una = c->snd_nxt = c->snd_max = iss;
-	c->snd_recover = c->sack_high = iss;
+	c->snd_recover = iss;
 	c->snd_wl2 = iss;
 	return c;
 }
@@ -250,7 +250,7 @@ static struct sk_sock *cookie_child(struct sk_stack *st, struct sk_sock *l,
 	c->irs = seg->seq - 1;
 	c->rcv_nxt = seg->seq;
 	c->snd_una = c->snd_nxt = c->snd_max = seg->ack;
-	c->snd_recover = c->sack_high = seg->ack - 1;
+	c->snd_recover = seg->ack - 1;
 	c->snd_wl1 = seg->seq;
 	c->snd_wl2 = seg->ack;
 	tcp_syn_negotiate(st, c, &syn);

@@ -343,13 +343,18 @@ static uint32_t next_mark(const struct sk_sock *s, uint32_t seq, uint32_t end, i
 	return end;
 }
 
-static bool psh_at(const struct sk_sock *s, uint32_t seq)
+static uint8_t mark_at(const struct sk_sock *s, uint32_t seq)
 {
 	for (int i = 0; i < s->nmarks; i++)
 		if (s->marks[i].seq == seq)
-			return (s->marks[i].kind & MARK_PSH) != 0;
-	return false;
+			return s->marks[i].kind;
+	return 0;
 }
+
+static bool psh_at(const struct sk_sock *s, uint32_t seq) { return (mark_at(s, seq) & MARK_PSH) != 0; }
+
+/* A MSG_EOR record ends at seq: no packet, new or resent, spans it. */
+bool tcp_eor_at(const struct sk_sock *s, uint32_t seq) { return (mark_at(s, seq) & MARK_EOR) != 0; }
 
 /* Linux's tcp_tso_autosize: how many segments one TSO packet holds, at
  * least tcp_min_tso_segs (2), more on short paths (gso_max_size >> (min
@@ -359,8 +364,9 @@ static bool psh_at(const struct sk_sock *s, uint32_t seq)
  * pacing-rate term (rate >> 10) is left out: Linux 6.18 traces show
  * 2-segment packets up to cwnd 20 at a 10 ms RTT, where the term as
  * written would give 3 (cubic's own pacing details differ). */
-static uint32_t tso_segs(const struct sk_stack *st, const struct sk_sock *s, uint32_t mss)
+uint32_t tcp_tso_segs(const struct sk_stack *st, const struct sk_sock *s)
 {
+	uint32_t mss = s->mss_cache;
 	uint32_t bytes = 0;
 	uint32_t r = s->rtt_min_us >> 9; /* tcp_tso_rtt_log */
 	if (s->rtt_min_us && r < 32)
@@ -373,16 +379,17 @@ static uint32_t tso_segs(const struct sk_stack *st, const struct sk_sock *s, uin
 }
 
 /* One TSO packet's worth, in bytes: autosized, and at most half the
- * congestion window or what is left of it (Linux tcp_cwnd_test). */
-static uint32_t chunk_max(const struct sk_stack *st, const struct sk_sock *s, uint32_t mss)
+ * congestion window or what is left of it, counted in segments in flight
+ * (Linux tcp_cwnd_test); 0 when the window is full. */
+static uint32_t chunk_max(const struct sk_stack *st, const struct sk_sock *s)
 {
-	uint32_t inflight = (s->snd_nxt - s->snd_una + mss - 1) / mss;
-	uint32_t quota = s->cwnd > inflight ? s->cwnd - inflight : 1;
+	uint32_t inflight = tcp_in_flight(s);
+	uint32_t quota = s->cwnd > inflight ? s->cwnd - inflight : 0;
 	uint32_t half = s->cwnd / 2 ? s->cwnd / 2 : 1;
-	uint32_t segs = tso_segs(st, s, mss);
+	uint32_t segs = tcp_tso_segs(st, s);
 	if (quota > half)
 		quota = half;
-	return (segs < quota ? segs : quota) * mss;
+	return (segs < quota ? segs : quota) * s->mss_cache;
 }
 
 enum { NAGLE_OFF = 1, NAGLE_CORK = 2, NAGLE_PUSH = 4 };
@@ -447,8 +454,7 @@ static void send_chunk(struct sk_stack *st, struct sk_sock *s, uint32_t len, boo
 {
 	uint32_t mss = s->mss_cache, segs = (len + mss - 1) / mss;
 	bool psh = segs > 1 || (len && psh_at(s, s->snd_nxt + len));
-	if (seq_ge(s->snd_nxt, s->snd_max))
-		s->last_chunk_seq = s->snd_nxt;
+	tcp_rq_append(st, s, s->snd_nxt, len, fin);
 	do {
 		uint32_t n = len < mss ? len : mss;
 		len -= n;
@@ -467,11 +473,18 @@ static uint32_t next_chunk(const struct sk_stack *st, const struct sk_sock *s, i
 			   bool *fin)
 {
 	uint32_t mss = s->mss_cache;
-	uint32_t wnd = s->snd_wnd < s->cwnd * mss ? s->snd_wnd : s->cwnd * mss;
-	uint32_t wnd_end = s->snd_una + wnd;
+	uint32_t wnd_end = s->snd_una + s->snd_wnd;
 	uint32_t room = seq_lt(s->snd_nxt, wnd_end) ? wnd_end - s->snd_nxt : 0;
 	uint32_t skb_end = next_mark(s, s->snd_nxt, end, MARK_PSH | MARK_EOR);
-	uint32_t avail = skb_end - s->snd_nxt, cmax = chunk_max(st, s, mss);
+	uint32_t avail = skb_end - s->snd_nxt, cmax = chunk_max(st, s);
+	*fin = false;
+	if (!cmax) {
+		/* the congestion window is full; Linux is not strict about
+		 * it for the final FIN in a packet of at most one segment
+		 * (tcp_cwnd_test) */
+		*fin = (s->flags & SOCKF_SHUT_WR) && skb_end == end && avail <= mss && avail <= room;
+		return *fin ? avail : 0;
+	}
 	uint32_t needed = avail < room ? avail : room;
 	uint32_t len = needed < cmax ? needed : cmax;
 	bool last = skb_end == end;
@@ -608,7 +621,7 @@ long tcp_write(struct sk_stack *st, struct sk_sock *s, const struct iovec *iov, 
  * one probe per tail. */
 void tcp_schedule_loss_probe(struct sk_stack *st, struct sk_sock *s, bool advancing_rto)
 {
-	if (!(s->flags & SOCKF_SACK) || s->snd_una == s->snd_max || (s->flags & SOCKF_RECOVERY) ||
+	if (!(s->flags & SOCKF_SACK) || s->snd_una == s->snd_max || s->ca_state != CA_OPEN ||
 	    s->retransmits || s->tlp_high_seq || (s->flags & SOCKF_PERSIST) ||
 	    !(TCPF(s->state) & (TCPF(SK_TCP_ESTABLISHED) | TCPF(SK_TCP_CLOSE_WAIT) | TCPF(SK_TCP_FIN_WAIT1) |
 				TCPF(SK_TCP_CLOSING) | TCPF(SK_TCP_LAST_ACK))))
@@ -623,11 +636,12 @@ void tcp_schedule_loss_probe(struct sk_stack *st, struct sk_sock *s, bool advanc
 	uint64_t rto = (uint64_t)s->rto_ms * SK_NS_PER_MS;
 	/* how far the RTO is (tcp_rto_delta_us); a probe already armed stands
 	 * for an RTO a whole RTO away */
-	uint64_t left = advancing_rto || !s->rtx_at_ns || s->rtx_at_ns == s->tlp_at_ns ? rto
+	uint64_t left = advancing_rto || !s->rtx_at_ns || s->rtx_at_ns == s->alt_at_ns ? rto
 			: s->rtx_at_ns > st->now_ns ? s->rtx_at_ns - st->now_ns : 0;
 	if (left && left < pto)
 		pto = left;
-	s->rtx_at_ns = s->tlp_at_ns = st->now_ns + pto;
+	s->rtx_at_ns = s->alt_at_ns = st->now_ns + pto;
+	s->flags &= ~SOCKF_REO;
 	sock_rearm(st, s);
 }
 
@@ -638,26 +652,14 @@ void tcp_send_loss_probe(struct sk_stack *st, struct sk_sock *s)
 {
 	uint32_t end = s->snd_una + s->snd.len, mss = s->mss_cache;
 	uint32_t wnd_end = s->snd_una + s->snd_wnd;
-	s->tlp_at_ns = 0;
+	s->alt_at_ns = 0;
 	if (seq_lt(s->snd_nxt, end) && seq_lt(s->snd_nxt, wnd_end)) {
 		uint32_t n = next_mark(s, s->snd_nxt, end, MARK_EOR) - s->snd_nxt;
 		n = n < mss ? n : mss;
 		n = n < wnd_end - s->snd_nxt ? n : wnd_end - s->snd_nxt;
 		send_chunk(st, s, n, false);
 	} else {
-		/* the last piece of the last packet sent (Linux fragments the
-		 * rtx queue's last skb at (pcount - 1) * mss), FIN included */
-		uint32_t from = seq_gt(s->last_chunk_seq, s->snd_una) ? s->last_chunk_seq : s->snd_una;
-		uint32_t len = seq_gt(end, from) ? end - from : 0;
-		uint32_t start = len ? from + (len - 1) / mss * mss : end;
-		bool fin = s->snd_max == end + 1;
-		uint8_t flags = TCP_ACK | (fin ? TCP_FIN : 0) | (end != start && psh_at(s, end) ? TCP_PSH : 0);
-		if (!(s->flags & SOCKF_RTX_STAMP)) {
-			s->flags |= SOCKF_RTX_STAMP;
-			s->retrans_stamp_ns = st->now_ns;
-		}
-		s->flags &= ~SOCKF_RTT_TIMING; /* Karn */
-		xmit(st, s, start, flags, start - s->snd_una, end - start);
+		tcp_retransmit_tail(st, s); /* the last segment sent, FIN included */
 	}
 	s->tlp_high_seq = s->snd_max;
 	s->rtx_at_ns = st->now_ns + (uint64_t)s->rto_ms * SK_NS_PER_MS;
@@ -683,6 +685,7 @@ bool tcp_write_wakeup(struct sk_stack *st, struct sk_sock *s)
 	s->rtx_at_ns = 0;
 	s->probes = 0;
 	s->backoff = 0;
+	tcp_rq_append(st, s, s->snd_nxt, n, false);
 	send_segment(st, s, n, TCP_ACK | TCP_PSH);
 	return true;
 }
@@ -696,6 +699,27 @@ uint64_t tcp_probe0_ns(const struct sk_stack *st, const struct sk_sock *s)
 	uint64_t when_ms = s->backoff < 32 ? base_ms << s->backoff : UINT64_MAX;
 	uint64_t max_ms = (uint64_t)st->cfg.knobs.tcp_rto_max_ms;
 	return (when_ms < max_ms ? when_ms : max_ms) * SK_NS_PER_MS;
+}
+
+/* Sends [seq, seq + len) of the queue again, and the FIN after it when
+ * `fin`, as MSS-sized segments of one TSO packet: PSH on the last when
+ * the packet holds more than one segment or ends a push. snd_nxt stays. */
+void tcp_xmit_again(struct sk_stack *st, struct sk_sock *s, uint32_t seq, uint32_t len, bool fin)
+{
+	uint32_t mss = s->mss_cache;
+	bool psh = len > mss || (len && psh_at(s, seq + len));
+	if (!(s->flags & SOCKF_RTX_STAMP)) {
+		s->flags |= SOCKF_RTX_STAMP;
+		s->retrans_stamp_ns = st->now_ns;
+	}
+	s->flags &= ~SOCKF_RTT_TIMING; /* Karn: a retransmitted segment is not timed */
+	do {
+		uint32_t n = len < mss ? len : mss;
+		len -= n;
+		uint8_t flags = TCP_ACK | (len ? 0 : (psh ? TCP_PSH : 0) | (fin ? TCP_FIN : 0));
+		xmit(st, s, seq, flags, seq - s->snd_una, n);
+		seq += n;
+	} while (len);
 }
 
 /* Resends the first unacknowledged segment (fast retransmit, RFC 5681

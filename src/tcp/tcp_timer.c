@@ -167,9 +167,11 @@ static bool retransmit_timeout(struct sk_stack *st, struct sk_sock *s)
 	s->ssthresh = flight / 2 > 2 ? flight / 2 : 2;
 	s->cwnd = 1;
 	s->cwnd_cnt = 0;
-	s->flags &= ~SOCKF_RECOVERY; /* RFC 6582 §3.2 step 6 */
+	s->ca_state = CA_LOSS; /* RFC 6582 §3.2 step 6: recovery ends */
+	s->snd_recover = s->snd_max;
 	s->dupacks = 0;
 	s->snd_nxt = s->snd_una; /* go back: resend from the first hole */
+	tcp_rq_free(st, s);      /* ... and record what goes out again */
 	s->flags &= ~SOCKF_RTT_TIMING;     /* Karn */
 	s->retransmits++;
 	backoff_rto(st, s);
@@ -251,9 +253,12 @@ void tcp_timer(struct sk_stack *st, struct sk_sock *s)
 		}
 	}
 	/* A handler that returns true may have freed the socket. */
-	if (s->rtx_at_ns && s->rtx_at_ns <= now && s->rtx_at_ns == s->tlp_at_ns) {
+	if (s->rtx_at_ns && s->rtx_at_ns <= now && s->rtx_at_ns == s->alt_at_ns) {
 		s->rtx_at_ns = 0;
-		tcp_send_loss_probe(st, s); /* a tail loss probe, not the RTO */
+		if (s->flags & SOCKF_REO)
+			tcp_rack_reo_timeout(st, s); /* RACK's reordering window passed */
+		else
+			tcp_send_loss_probe(st, s); /* a tail loss probe, not the RTO */
 	} else if (s->rtx_at_ns && s->rtx_at_ns <= now) {
 		s->rtx_at_ns = 0;
 		if (retransmit_timeout(st, s))

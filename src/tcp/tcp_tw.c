@@ -127,6 +127,7 @@ void tcp_time_wait(struct sk_stack *st, struct sk_sock *s)
 	s->rtx_at_ns = s->delack_at_ns = s->idle_at_ns = 0;
 	sock_rearm(st, s);
 	ring_free(st, &s->snd);
+	tcp_rq_free(st, s);
 	s->flags |= SOCKF_SHUT_RD | SOCKF_SHUT_WR;
 	if (s->fd < 0)
 		sock_destroy(st, s);

@@ -847,6 +847,150 @@ static void d4_sack_first_block_is_the_latest(void **state)
 	h_free(h);
 }
 
+/* ---- SACK recovery: RACK, PRR (RFC 8985, RFC 6937) ---- */
+
+static const struct tcp_opts sack_synack = { .has = TCP_HAS_MSS | TCP_HAS_SACK_PERM, .mss = 1000 };
+
+/* The raw server ACKs `ack` with SACK blocks (pairs of offsets from c0). */
+static void rs_sack(struct rs *p, uint32_t ack, int n, const uint32_t *blocks)
+{
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	assert_int_equal(sk_getsockname(CST(p), p->cfd, (struct sockaddr *)&a, &alen), 0);
+	struct h_seg s = { .src = S_ADDR, .dst = C_ADDR, .sport = PORT, .dport = ntohs(a.sin_port),
+			   .seq = p->r0, .ack = ack, .flags = TCP_ACK, .wnd = 65535 };
+	s.opts.has = TCP_HAS_SACK;
+	s.opts.nsack = (uint8_t)n;
+	for (int i = 0; i < n; i++) {
+		s.opts.sack[i].left = p->c0 + blocks[2 * i];
+		s.opts.sack[i].right = p->c0 + blocks[2 * i + 1];
+	}
+	h_send(p->h, p->r, &s);
+}
+
+/* A 10-segment write at 20 ms over a 10 ms RTT path (MSS 1000, SACK):
+ * ten segments in TSO packets of two, PSH on each packet's last. */
+static void sack_burst(struct rs *p)
+{
+	rs_open(p, MS(5), NULL, 65535, &sack_synack, 0);
+	h_run_until(p->h, MS(20));
+	assert_int_equal(sk_send(CST(p), p->cfd, zeros, 4000, 0), 4000);
+	assert_int_equal(sk_send(CST(p), p->cfd, zeros, 4000, MSG_MORE), 4000);
+	assert_int_equal(sk_send(CST(p), p->cfd, zeros, 2000, 0), 2000);
+	for (uint32_t i = 0; i < 10; i++)
+		h_expect(next_c(p), MS(20), p->c, i % 2 ? "P." : ".", p->c0 + 1000 * i, p->r0, 1000);
+}
+
+/* D4 (Linux 6.18 fast_recovery/prr-ss-ack-below-snd_una-cubic.pkt):
+ * segments 1, 4, 5-7 and 8 of 10 lost. Two SACKed segments arm RACK's
+ * reordering timer; the third SACK (DupThresh) marks everything sent
+ * before the SACKed segment lost and starts recovery: CUBIC's ssthresh 7,
+ * PRR lets one retransmission go. A partial ACK that fills a hole the
+ * sender never resent shows reordering; PRR then sends three segments
+ * (two in one TSO packet). An old ACK (below snd_una) still carries SACK
+ * blocks: the retransmissions they cover free the window for the next
+ * lost segment and one new one. The segment after the last SACK goes
+ * when RACK's reordering timer says it is overdue. */
+static void d4_sack_recovery_rack_and_prr(void **state)
+{
+	(void)state;
+	struct rs P, *p = &P;
+	sack_burst(p);
+	struct h *h = p->h;
+	uint32_t c0 = p->c0;
+	uint32_t b1[] = { 1000, 2000 }, b2[] = { 1000, 3000 }, b3[] = { 1000, 3000, 8000, 9000 };
+	h_run_until(h, MS(25));
+	rs_sack(p, c0, 1, b1);
+	rs_sack(p, c0, 1, b2);
+	rs_sack(p, c0, 2, b3);
+	h_run_until(h, MS(37));
+	h_expect(next_c(p), MS(30), p->c, ".", c0, p->r0, 1000);
+	none_c(p);
+	struct tcp_info ti = info(h, p->c, p->cfd);
+	assert_int_equal(ti.tcpi_snd_ssthresh, 7);
+	assert_int_equal(ti.tcpi_ca_state, 3); /* TCP_CA_Recovery */
+	assert_int_equal(ti.tcpi_sacked, 3);
+	assert_int_equal(ti.tcpi_lost, 6);
+	assert_int_equal(ti.tcpi_retrans, 1);
+	assert_int_equal(ti.tcpi_snd_cwnd, 2); /* PRR: in flight 1 + the retransmission */
+	assert_int_equal(ctr(h, p->c, SK_MIB_TCPSackRecovery), 1);
+	uint32_t b4[] = { 8000, 9000 };
+	rs_sack(p, c0 + 4000, 1, b4);
+	h_run_until(h, MS(39));
+	uint32_t b5[] = { 5000, 7000 };
+	rs_sack(p, c0 + 3000, 1, b5); /* sent after, arrives at 44 ms */
+	h_run_until(h, MS(42));
+	h_expect(next_c(p), MS(42), p->c, ".", c0 + 4000, p->r0, 1000);
+	h_expect(next_c(p), MS(42), p->c, "P.", c0 + 5000, p->r0, 1000);
+	h_expect(next_c(p), MS(42), p->c, ".", c0 + 6000, p->r0, 1000);
+	none_c(p);
+	assert_int_equal(ctr(h, p->c, SK_MIB_TCPSACKReorder), 1);
+	assert_int_equal(info(h, p->c, p->cfd).tcpi_reordering, 6); /* 6 segments below the SACK */
+	assert_int_equal(info(h, p->c, p->cfd).tcpi_snd_cwnd, 4);
+	assert_int_equal(sk_send(CST(p), p->cfd, zeros, 4000, 0), 4000);
+	h_run_until(h, MS(44) - 1);
+	none_c(p); /* the window is full */
+	h_run_until(h, MS(50));
+	h_expect(next_c(p), MS(44), p->c, ".", c0 + 7000, p->r0, 1000);
+	h_expect(next_c(p), MS(44), p->c, ".", c0 + 10000, p->r0, 1000);
+	/* the last original segment, sent before the resent one delivered
+	 * first, is overdue when RACK's timer (min_rtt/4 + 2 ms) expires */
+	h_expect(next_c(p), MS(47), p->c, "P.", c0 + 9000, p->r0, 1000);
+	none_c(p);
+	assert_int_equal(ctr(h, p->c, SK_MIB_TCPTimeouts), 0);
+	h_free(h);
+}
+
+/* D4: one SACKed segment above a hole is not yet a loss: RACK waits the
+ * RTT of the SACKed segment plus a reordering window of min_rtt/4, and
+ * its timer (+ 2 ms, whole ms) resends the hole only: 2.5 + 2 -> 5 ms. */
+static void d4_rack_reordering_timer(void **state)
+{
+	(void)state;
+	struct rs P, *p = &P;
+	sack_burst(p);
+	struct h *h = p->h;
+	uint32_t b1[] = { 1000, 2000 };
+	h_run_until(h, MS(25));
+	rs_sack(p, p->c0, 1, b1);
+	h_run_until(h, MS(35) - 1);
+	none_c(p);
+	h_run_until(h, MS(40));
+	h_expect(next_c(p), MS(35), p->c, ".", p->c0, p->r0, 1000);
+	none_c(p);
+	assert_int_equal(ctr(h, p->c, SK_MIB_TCPSackRecovery), 1);
+	assert_int_equal(ctr(h, p->c, SK_MIB_RetransSegs), 1);
+	h_free(h);
+}
+
+/* D4 / MSG_EOR (Linux 6.18 eor/no-coalesce-retrans.pkt): a retransmission
+ * never joins two records, though each is smaller than a segment. */
+static void d4_retransmission_keeps_eor_records(void **state)
+{
+	(void)state;
+	struct rs P, *p = &P;
+	rs_open(p, MS(5), NULL, 65535, &sack_synack, 0);
+	struct h *h = p->h;
+	uint32_t c0 = p->c0;
+	h_run_until(h, MS(20));
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(sk_send(CST(p), p->cfd, zeros, 400, MSG_EOR), 400);
+	assert_int_equal(sk_send(CST(p), p->cfd, zeros, 4000, 0), 4000);
+	for (uint32_t i = 0; i < 4; i++)
+		h_expect(next_c(p), MS(20), p->c, "P.", c0 + 400 * i, p->r0, 400);
+	for (uint32_t i = 0; i < 4; i++)
+		h_expect(next_c(p), MS(20), p->c, i % 2 ? "P." : ".", c0 + 1600 + 1000 * i, p->r0, 1000);
+	/* the first two records lost; the next two and the rest SACKed */
+	uint32_t b[] = { 800, 5600 };
+	h_run_until(h, MS(25));
+	rs_sack(p, c0, 1, b);
+	h_run_until(h, MS(40));
+	h_expect(next_c(p), MS(30), p->c, "P.", c0, p->r0, 400);
+	h_expect(next_c(p), MS(30), p->c, "P.", c0 + 400, p->r0, 400);
+	none_c(p);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -861,6 +1005,9 @@ int main(void)
 		cmocka_unit_test(d4_fast_retransmit_on_third_dupack),
 		cmocka_unit_test(d4_dupack_that_updates_window_does_not_count),
 		cmocka_unit_test(d4_sack_first_block_is_the_latest),
+		cmocka_unit_test(d4_sack_recovery_rack_and_prr),
+		cmocka_unit_test(d4_rack_reordering_timer),
+		cmocka_unit_test(d4_retransmission_keeps_eor_records),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
