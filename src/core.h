@@ -425,7 +425,6 @@ bool tcp_retransmit_tail(struct sk_stack *st, struct sk_sock *s);
 uint32_t tcp_tso_segs(const struct sk_stack *st, const struct sk_sock *s);
 void tcp_xmit_again(struct sk_stack *st, struct sk_sock *s, uint32_t seq, uint32_t len, bool fin);
 bool tcp_eor_at(const struct sk_sock *s, uint32_t seq);
-void tcp_retransmit_at(struct sk_stack *st, struct sk_sock *s, uint32_t seq, uint32_t max_len);
 struct iovec;
 long tcp_write(struct sk_stack *st, struct sk_sock *s, const struct iovec *iov, size_t iovcnt, int flags);
 void tcp_marks_acked(struct sk_stack *st, struct sk_sock *s);

@@ -723,34 +723,19 @@ void tcp_xmit_again(struct sk_stack *st, struct sk_sock *s, uint32_t seq, uint32
 }
 
 /* Resends the first unacknowledged segment (fast retransmit, RFC 5681
- * §3.2), leaving snd_nxt where it is. */
+ * §3.2, without SACK): at most a segment, never across a MSG_EOR record,
+ * only what was sent before (data queued since stays for tcp_output);
+ * snd_nxt stays where it is. */
 void tcp_retransmit_head(struct sk_stack *st, struct sk_sock *s)
 {
-	tcp_retransmit_at(st, s, s->snd_una, s->mss_cache);
-}
-
-/* Resends up to `max_len` bytes (at most a segment) from `seq`, a
- * sequence number below snd_max, leaving snd_nxt where it is. */
-void tcp_retransmit_at(struct sk_stack *st, struct sk_sock *s, uint32_t seq, uint32_t max_len)
-{
-	uint32_t off = seq - s->snd_una;
-	/* only what was sent before: data queued since stays for tcp_output */
 	bool fin_sent = (s->flags & SOCKF_SHUT_WR) && s->snd_max == s->snd_una + s->snd.len + 1;
 	uint32_t sent = fin_sent ? s->snd.len : s->snd_max - s->snd_una;
-	if (off > sent)
-		return;
-	uint32_t n = next_mark(s, seq, s->snd_una + sent, MARK_EOR) - seq; /* never across a record */
+	uint32_t n = next_mark(s, s->snd_una, s->snd_una + sent, MARK_EOR) - s->snd_una;
 	if (n > s->mss_cache)
 		n = s->mss_cache;
-	if (n > max_len)
-		n = max_len;
-	bool fin = fin_sent && off + n == s->snd.len;
-	if (!n && !fin)
-		return;
-	s->flags &= ~SOCKF_RTT_TIMING; /* Karn: a retransmitted segment is not timed */
-	/* a piece of a larger skb has no PSH of its own (tcp_fragment) */
-	uint8_t psh = n && psh_at(s, seq + n) ? TCP_PSH : 0;
-	xmit(st, s, seq, TCP_ACK | psh | (fin ? TCP_FIN : 0), off, n);
+	bool fin = fin_sent && n == s->snd.len;
+	if (n || fin)
+		tcp_xmit_again(st, s, s->snd_una, n, fin);
 }
 
 /* Emits a segment with no data that belongs to no full connection. */

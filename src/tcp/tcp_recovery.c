@@ -180,7 +180,7 @@ static void rack_advance(struct sk_stack *st, struct sk_sock *s, const struct rq
 {
 	struct rtx_queue *q = s->rq;
 	uint64_t rtt_ns = st->now_ns - r->xmit_ns;
-	if ((r->tags & (RQ_RETRANS | RQ_EVER_RETRANS)) && rtt_ns < (uint64_t)s->rtt_min_us * 1000)
+	if ((r->tags & RQ_EVER_RETRANS) && rtt_ns < (uint64_t)s->rtt_min_us * 1000)
 		return;
 	q->rack_advanced = true;
 	q->rack_rtt_ns = rtt_ns;
@@ -388,40 +388,36 @@ void tcp_sacktag(struct sk_stack *st, struct sk_sock *s, const struct tcp_seg *s
  * tcp_tso_acked); counts the segments delivered. */
 void tcp_rq_clean(struct sk_stack *st, struct sk_sock *s, struct ack_info *ai)
 {
-	struct rtx_queue *q = s->rq;
 	uint32_t reord = s->snd_nxt;
-	while (q && q->count) {
-		struct rq_rec *r = rec_at(s, 0), acked;
-		if (seq_le(r->end, s->snd_una)) {
-			count_rec(q, r, -(int)r->pcount);
-		} else if (seq_gt(s->snd_una, r->seq)) {
-			uint16_t p = pcount_of(s, s->snd_una, r->end, r->tags);
-			acked = *r;
-			acked.pcount = (uint16_t)(r->pcount - p);
-			count_rec(q, r, -(int)acked.pcount);
-			r->seq = s->snd_una;
-			r->pcount = p;
-			if (!acked.pcount)
-				break;
-			r = &acked;
-		} else {
+	while (s->rq && s->rq->count) {
+		struct rtx_queue *q = s->rq;
+		struct rq_rec *r = rec_at(s, 0);
+		if (!seq_gt(s->snd_una, r->seq))
 			break;
+		struct rq_rec acked = *r; /* the part this ACK covers */
+		bool whole = seq_le(r->end, s->snd_una);
+		if (!whole) {
+			r->seq = s->snd_una;
+			r->pcount = pcount_of(s, r->seq, r->end, r->tags);
+			acked.pcount = (uint16_t)(acked.pcount - r->pcount);
 		}
-		if (!(r->tags & (RQ_RETRANS | RQ_EVER_RETRANS | RQ_SACKED)) && seq_lt(r->seq, reord))
-			reord = r->seq;
-		if (!(r->tags & RQ_SACKED)) {
-			ai->delivered += r->pcount;
-			if (s->flags & SOCKF_SACK)
-				rack_advance(st, s, r);
+		count_rec(q, &acked, -(int)acked.pcount);
+		if (acked.pcount) {
+			if (!(acked.tags & (RQ_EVER_RETRANS | RQ_SACKED)) && seq_lt(acked.seq, reord))
+				reord = acked.seq; /* never resent, never SACKed: maybe reordered */
+			if (!(acked.tags & RQ_SACKED)) {
+				ai->delivered += acked.pcount;
+				if (s->flags & SOCKF_SACK)
+					rack_advance(st, s, &acked);
+			}
+			ai->flag |= ACKF_DATA_ACKED;
 		}
-		ai->flag |= ACKF_DATA_ACKED;
-		if (r != &acked) {
-			q->first++;
-			q->count--;
-		}
+		if (!whole)
+			break;
+		q->first++;
+		if (--q->count == 0)
+			tcp_rq_free(st, s);
 	}
-	if (q && !q->count)
-		tcp_rq_free(st, s);
 	if ((s->flags & SOCKF_SACK) && (ai->flag & ACKF_DATA_ACKED) && seq_lt(reord, ai->prior_fack))
 		check_reordering(st, s, reord);
 }
@@ -570,32 +566,27 @@ static void try_to_open(struct sk_sock *s)
  * (PRR in recovery, growth otherwise), and the retransmissions. */
 void tcp_sack_recovery(struct sk_stack *st, struct sk_sock *s, struct ack_info *ai)
 {
+	if (s->ca_state == CA_LOSS)
+		return; /* the RTO went back to snd_una: tcp_output resends it all */
 	bool dubious = !(ai->flag & (ACKF_DATA | ACKF_WIN_UPDATE | ACKF_DATA_ACKED)) ||
 		       (ai->flag & ACKF_DATA_SACKED) || s->ca_state != CA_OPEN;
-	bool rexmit = false;
-	if (dubious) {
-		if (s->ca_state != CA_OPEN && seq_ge(s->snd_una, s->snd_recover)) {
-			if (s->ca_state == CA_RECOVERY)
-				s->cwnd = s->ssthresh; /* tcp_end_cwnd_reduction */
-			s->ca_state = CA_OPEN;
-		}
-		if (s->ca_state == CA_LOSS) {
-			rack_mark_lost(st, s, ai); /* the RTO's go-back resends all */
-		} else {
-			rack_mark_lost(st, s, ai);
-			if (s->ca_state != CA_RECOVERY) {
-				if (s->rq && s->rq->lost_out)
-					enter_recovery(st, s);
-				else
-					try_to_open(s);
-			}
-			rexmit = s->ca_state == CA_RECOVERY;
-		}
+	if (!dubious)
+		return; /* in order, nothing SACKed: nothing to recover */
+	if (s->ca_state != CA_OPEN && seq_ge(s->snd_una, s->snd_recover)) {
+		if (s->ca_state == CA_RECOVERY)
+			s->cwnd = s->ssthresh; /* tcp_end_cwnd_reduction */
+		s->ca_state = CA_OPEN;
 	}
-	if (s->ca_state == CA_RECOVERY)
-		prr_reduce(s, ai->delivered, ai->lost, ai->flag);
-	if (rexmit)
-		xmit_retransmit_queue(st, s);
+	rack_mark_lost(st, s, ai);
+	if (s->ca_state != CA_RECOVERY) {
+		if (!s->rq || !s->rq->lost_out) {
+			try_to_open(s);
+			return;
+		}
+		enter_recovery(st, s);
+	}
+	prr_reduce(s, ai->delivered, ai->lost, ai->flag);
+	xmit_retransmit_queue(st, s);
 }
 
 /* RACK's reordering timer expired (Linux tcp_rack_reo_timeout): mark what
@@ -617,10 +608,10 @@ void tcp_rack_reo_timeout(struct sk_stack *st, struct sk_sock *s)
 		}
 		xmit_retransmit_queue(st, s);
 	}
-	if (!s->rtx_at_ns && s->rq) {
+	if (!s->rtx_at_ns && s->rq) { /* Linux tcp_rearm_rto: the rest of the RTO, whole ms */
 		uint64_t due = rec_at(s, 0)->xmit_ns + (uint64_t)s->rto_ms * SK_NS_PER_MS;
-		uint64_t min = st->now_ns + SK_NS_PER_MS / 1000;
-		s->rtx_at_ns = due > min ? (due + SK_NS_PER_MS - 1) / SK_NS_PER_MS * SK_NS_PER_MS : min;
+		uint64_t left = due > st->now_ns ? due - st->now_ns : 1;
+		s->rtx_at_ns = st->now_ns + (left + SK_NS_PER_MS - 1) / SK_NS_PER_MS * SK_NS_PER_MS;
 	}
 	sock_rearm(st, s);
 }

@@ -126,15 +126,26 @@ static void none_c(struct rs *p)
 	}
 }
 
-static void rs_ack(struct rs *p, uint32_t ack, uint16_t wnd)
+/* The raw server ACKs `ack`, with SACK blocks given as pairs of offsets
+ * from c0 (none when n is 0). */
+static void rs_sack(struct rs *p, uint32_t ack, uint16_t wnd, int n, const uint32_t *blocks)
 {
 	struct sockaddr_in a;
 	socklen_t alen = sizeof(a);
 	assert_int_equal(sk_getsockname(CST(p), p->cfd, (struct sockaddr *)&a, &alen), 0);
 	struct h_seg s = { .src = S_ADDR, .dst = C_ADDR, .sport = PORT, .dport = ntohs(a.sin_port),
 			   .seq = p->r0, .ack = ack, .flags = TCP_ACK, .wnd = wnd };
+	if (n)
+		s.opts.has = TCP_HAS_SACK;
+	s.opts.nsack = (uint8_t)n;
+	for (int i = 0; i < n; i++) {
+		s.opts.sack[i].left = p->c0 + blocks[2 * i];
+		s.opts.sack[i].right = p->c0 + blocks[2 * i + 1];
+	}
 	h_send(p->h, p->r, &s);
 }
+
+static void rs_ack(struct rs *p, uint32_t ack, uint16_t wnd) { rs_sack(p, ack, wnd, 0, NULL); }
 
 /* The client connects at 0 (from `lport`, or an ephemeral port when 0);
  * the raw server answers at d with a SYN-ACK (window `wnd`, options
@@ -851,23 +862,6 @@ static void d4_sack_first_block_is_the_latest(void **state)
 
 static const struct tcp_opts sack_synack = { .has = TCP_HAS_MSS | TCP_HAS_SACK_PERM, .mss = 1000 };
 
-/* The raw server ACKs `ack` with SACK blocks (pairs of offsets from c0). */
-static void rs_sack(struct rs *p, uint32_t ack, int n, const uint32_t *blocks)
-{
-	struct sockaddr_in a;
-	socklen_t alen = sizeof(a);
-	assert_int_equal(sk_getsockname(CST(p), p->cfd, (struct sockaddr *)&a, &alen), 0);
-	struct h_seg s = { .src = S_ADDR, .dst = C_ADDR, .sport = PORT, .dport = ntohs(a.sin_port),
-			   .seq = p->r0, .ack = ack, .flags = TCP_ACK, .wnd = 65535 };
-	s.opts.has = TCP_HAS_SACK;
-	s.opts.nsack = (uint8_t)n;
-	for (int i = 0; i < n; i++) {
-		s.opts.sack[i].left = p->c0 + blocks[2 * i];
-		s.opts.sack[i].right = p->c0 + blocks[2 * i + 1];
-	}
-	h_send(p->h, p->r, &s);
-}
-
 /* A 10-segment write at 20 ms over a 10 ms RTT path (MSS 1000, SACK):
  * ten segments in TSO packets of two, PSH on each packet's last. */
 static void sack_burst(struct rs *p)
@@ -900,9 +894,9 @@ static void d4_sack_recovery_rack_and_prr(void **state)
 	uint32_t c0 = p->c0;
 	uint32_t b1[] = { 1000, 2000 }, b2[] = { 1000, 3000 }, b3[] = { 1000, 3000, 8000, 9000 };
 	h_run_until(h, MS(25));
-	rs_sack(p, c0, 1, b1);
-	rs_sack(p, c0, 1, b2);
-	rs_sack(p, c0, 2, b3);
+	rs_sack(p, c0, 65535, 1, b1);
+	rs_sack(p, c0, 65535, 1, b2);
+	rs_sack(p, c0, 65535, 2, b3);
 	h_run_until(h, MS(37));
 	h_expect(next_c(p), MS(30), p->c, ".", c0, p->r0, 1000);
 	none_c(p);
@@ -915,10 +909,10 @@ static void d4_sack_recovery_rack_and_prr(void **state)
 	assert_int_equal(ti.tcpi_snd_cwnd, 2); /* PRR: in flight 1 + the retransmission */
 	assert_int_equal(ctr(h, p->c, SK_MIB_TCPSackRecovery), 1);
 	uint32_t b4[] = { 8000, 9000 };
-	rs_sack(p, c0 + 4000, 1, b4);
+	rs_sack(p, c0 + 4000, 65535, 1, b4);
 	h_run_until(h, MS(39));
 	uint32_t b5[] = { 5000, 7000 };
-	rs_sack(p, c0 + 3000, 1, b5); /* sent after, arrives at 44 ms */
+	rs_sack(p, c0 + 3000, 65535, 1, b5); /* sent after, arrives at 44 ms */
 	h_run_until(h, MS(42));
 	h_expect(next_c(p), MS(42), p->c, ".", c0 + 4000, p->r0, 1000);
 	h_expect(next_c(p), MS(42), p->c, "P.", c0 + 5000, p->r0, 1000);
@@ -952,7 +946,7 @@ static void d4_rack_reordering_timer(void **state)
 	struct h *h = p->h;
 	uint32_t b1[] = { 1000, 2000 };
 	h_run_until(h, MS(25));
-	rs_sack(p, p->c0, 1, b1);
+	rs_sack(p, p->c0, 65535, 1, b1);
 	h_run_until(h, MS(35) - 1);
 	none_c(p);
 	h_run_until(h, MS(40));
@@ -983,7 +977,7 @@ static void d4_retransmission_keeps_eor_records(void **state)
 	/* the first two records lost; the next two and the rest SACKed */
 	uint32_t b[] = { 800, 5600 };
 	h_run_until(h, MS(25));
-	rs_sack(p, c0, 1, b);
+	rs_sack(p, c0, 65535, 1, b);
 	h_run_until(h, MS(40));
 	h_expect(next_c(p), MS(30), p->c, "P.", c0, p->r0, 400);
 	h_expect(next_c(p), MS(30), p->c, "P.", c0 + 400, p->r0, 400);
